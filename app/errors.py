@@ -1,0 +1,45 @@
+"""Error pages, and domain refusals turned into a message and a 4xx status."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.web import translate_error
+from credits.errors import DomainError
+from credits.models.ledger import LedgerImmutable
+
+PAGES = {400, 403, 404, 429, 500}
+
+
+def _page(status: int, message: str | None = None) -> tuple[str, int]:
+    template = f"errors/{status if status in PAGES else 400}.html"
+    return render_template(template, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError) -> tuple[str, int]:
+        db.session.rollback()
+        return _page(exc.status, translate_error(exc))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> tuple[str, int]:
+        return _page(
+            400, _("The form has expired or was already sent. Reload the page and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[str, int]:
+        return _page(exc.code or 500)
+
+    @app.errorhandler(LedgerImmutable)
+    @app.errorhandler(500)
+    def server_error(_exc: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        return _page(500)

@@ -1,0 +1,65 @@
+"""The village home: schemes, households with score and balance, the rules catalogue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.scope import owned
+from credits import queries
+from credits.access import visible_villages
+from credits.models import Scheme, Village
+from credits.rules import rules_by_category
+
+bp = Blueprint("village", __name__)
+
+
+@bp.get("/villages")
+@login_required
+def index() -> str:
+    """List the villages a user may see (township and county staff land here)."""
+    villages = db.session.scalars(
+        select(Village).where(Village.id.in_(visible_villages(current_user))).order_by(Village.code)
+    ).all()
+    return render_template("village/index.html", villages=villages)
+
+
+@bp.get("/v/<code>/")
+def home() -> str:
+    """Show the village's schemes and every household's score and balance."""
+    village = g.village
+    schemes = queries.schemes_of(db.session, village.id)
+    q = request.args.get("q", "")[:50]
+    group_id = request.args.get("group", type=int)
+    page = queries.household_page(
+        db.session,
+        village.id,
+        schemes,
+        q=q,
+        group_id=group_id,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template(
+        "village/home.html",
+        village=village,
+        schemes=schemes,
+        page=page,
+        q=q,
+        group_id=group_id,
+        groups=queries.groups_of(db.session, village.id),
+        stats=queries.village_stats(db.session, village.id),
+    )
+
+
+@bp.get("/v/<code>/schemes/<int:scheme_id>/rules")
+def rules(scheme_id: int) -> str:
+    """Show a scheme's rules catalogue by category."""
+    scheme = owned(Scheme, scheme_id)
+    return render_template(
+        "village/rules.html",
+        village=g.village,
+        scheme=scheme,
+        categories=rules_by_category(db.session, scheme),
+    )

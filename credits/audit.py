@@ -1,0 +1,59 @@
+"""Writing audit events; every service that changes something calls `log`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from credits.db import utcnow
+from credits.models import AuditEvent, User
+
+
+def _plain(value: Any) -> Any:
+    """Turn a value into something JSON can store."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def snapshot(obj: Any, *fields: str) -> dict[str, Any]:
+    """Return the named attributes of an object as a JSON-friendly dict."""
+    return {f: _plain(getattr(obj, f)) for f in fields}
+
+
+def log(
+    session: Session,
+    action: str,
+    *,
+    actor: User | None,
+    village_id: int | None,
+    obj: Any = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    ip: str | None = None,
+    at: datetime | None = None,
+    actor_name: str | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session (the caller's transaction commits it)."""
+    if obj is not None and getattr(obj, "id", None) is None:
+        session.flush()
+    event = AuditEvent(
+        village_id=village_id,
+        actor_id=actor.id if actor else None,
+        actor_name=actor_name if actor_name is not None else (actor.display_name if actor else ""),
+        action=action,
+        object_type=type(obj).__name__.lower() if obj is not None else "",
+        object_id=getattr(obj, "id", None),
+        at=at or utcnow(),
+        ip=ip or "",
+        before=_plain(before) if before is not None else None,
+        after=_plain(after) if after is not None else None,
+    )
+    session.add(event)
+    return event

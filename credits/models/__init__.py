@@ -1,0 +1,33 @@
+"""The typed SQLAlchemy models of every noun of the domain."""
+
+from credits.models.audit import AuditEvent
+from credits.models.claim import Claim, ClaimState, Objection, ObjectionState
+from credits.models.household import Household, Member
+from credits.models.ledger import Balance, ChainHead, EntryKind, LedgerEntry, PeriodTotal
+from credits.models.region import Group, Region, Village
+from credits.models.scheme import Account, Rule, RuleVersion, Scheme
+from credits.models.user import Role, User
+
+__all__ = [
+    "Account",
+    "AuditEvent",
+    "Balance",
+    "ChainHead",
+    "Claim",
+    "ClaimState",
+    "EntryKind",
+    "Group",
+    "Household",
+    "LedgerEntry",
+    "Member",
+    "Objection",
+    "ObjectionState",
+    "PeriodTotal",
+    "Region",
+    "Role",
+    "Rule",
+    "RuleVersion",
+    "Scheme",
+    "User",
+    "Village",
+]

@@ -1,0 +1,1 @@
+"""Preset scheme catalogues shipped as data."""

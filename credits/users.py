@@ -1,0 +1,149 @@
+"""Staff accounts: creation, password hashing and login with lock-out."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from credits import audit
+from credits.db import utcnow
+from credits.errors import AccountLocked, LoginFailed, ValidationError
+from credits.i18n import N_
+from credits.models import Household, Region, Role, User, Village
+from credits.models.user import REGION_ROLES
+
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD_LENGTH = 8
+_N, _R, _P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with scrypt and a random salt."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def check_password(stored: str, password: str) -> bool:
+    """Compare a password with its stored hash in constant time."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(
+        password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
+    )
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    village_id: int | None = None,
+    region_id: int | None = None,
+    household_id: int | None = None,
+    actor: User | None = None,
+    ip: str | None = None,
+) -> User:
+    """Create a staff login after checking its role and scope fit together."""
+    username = username.strip()
+    if not username or len(username) > 50:
+        raise ValidationError(N_("A user name of 1 to 50 characters is required."))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            N_("The password must have at least %(n)s characters."), n=MIN_PASSWORD_LENGTH
+        )
+    if role not in set(Role):
+        raise ValidationError(N_("Unknown role: %(role)s."), role=role)
+    if role in REGION_ROLES:
+        if region_id is None or session.get(Region, region_id) is None or village_id:
+            raise ValidationError(N_("A county or township administrator needs a region."))
+    elif village_id is None or session.get(Village, village_id) is None or region_id:
+        raise ValidationError(N_("A village role needs a village."))
+    if household_id is not None:
+        household = session.get(Household, household_id)
+        if household is None or household.village_id != village_id:
+            raise ValidationError(N_("The linked household must belong to the user's village."))
+    taken = session.scalar(select(func.count()).where(User.username == username))
+    if taken:
+        raise ValidationError(N_("The user name %(name)s is taken."), name=username)
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        password_hash=hash_password(password),
+        role=role,
+        village_id=village_id,
+        region_id=region_id,
+        household_id=household_id,
+    )
+    session.add(user)
+    session.flush()
+    audit.log(
+        session,
+        "user.create",
+        actor=actor,
+        village_id=village_id,
+        obj=user,
+        ip=ip,
+        after=audit.snapshot(user, "username", "role", "village_id", "region_id", "household_id"),
+    )
+    session.commit()
+    return user
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Return the user whose password matches, counting failures and locking after five."""
+    now = now or utcnow()
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        audit.log(
+            session, "login.locked", actor=user, village_id=user.village_id, obj=user, ip=ip, at=now
+        )
+        session.commit()
+        raise AccountLocked(minutes=minutes)
+    if user is None or not user.active or not check_password(user.password_hash, password):
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                user.failed_logins = 0
+        audit.log(
+            session,
+            "login.failed",
+            actor=user,
+            village_id=user.village_id if user else None,
+            obj=user,
+            ip=ip,
+            at=now,
+            actor_name=username.strip()[:50],
+        )
+        session.commit()
+        if user is not None and user.locked_until is not None and user.locked_until > now:
+            raise AccountLocked(minutes=LOCK_MINUTES)
+        raise LoginFailed()
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    audit.log(session, "login", actor=user, village_id=user.village_id, obj=user, ip=ip, at=now)
+    session.commit()
+    return user

@@ -1,0 +1,198 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
+a small world of two villages, the Flask app and a logged-in client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+import credits.models  # noqa: F401  (registers every table)
+from credits import users as users_module
+from credits.db import Base, make_engine, make_session_factory
+from credits.models import Household, Role, Rule, Scheme, User, Village
+from credits.rules import load_preset_into
+from credits.users import create_user
+from credits.villages import add_household, create_village, ensure_group
+from credits.workflow import ClaimInput, approve_claim, record_claim
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "secret-pass-1"
+NOW = datetime(2026, 11, 20, 9, 0, 0)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    # Real scrypt, smaller cost: tests create many users.
+    original = users_module._N
+    users_module._N = 2**8
+    yield
+    users_module._N = original
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_engine() -> Iterator[Engine | None]:
+    if not PG_URL:
+        yield None
+        return
+    engine = make_engine(PG_URL)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_pg(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    _sqlite_template: Path,
+    _pg_engine: Engine | None,
+) -> str:
+    """A fresh, empty database with the schema, on each backend."""
+    if request.param == "postgresql":
+        assert _pg_engine is not None and PG_URL
+        _truncate_pg(_pg_engine)
+        return PG_URL
+    path = tmp_path / "test.db"
+    shutil.copy(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> Callable[[], Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def session(session_factory: Callable[[], Session]) -> Iterator[Session]:
+    s = session_factory()
+    yield s
+    s.close()
+
+
+@dataclass
+class VillageWorld:
+    """One village with a scheme, three households and staff of every village role."""
+
+    village: Village
+    scheme: Scheme
+    households: list[Household]
+    users: dict[str, User]
+    rules: dict[str, Rule] = field(default_factory=dict)
+
+    def rule(self, code: str) -> Rule:
+        return self.rules[code]
+
+
+def build_village(session: Session, code: str, name: str, township: str = "清溪镇") -> VillageWorld:
+    """Create a village with the merit-bank preset, households and staff."""
+    village = create_village(session, township=township, name=name, code=code)
+    scheme = load_preset_into(session, village, "merit_bank")
+    group = ensure_group(session, village, "一组")
+    homes = [
+        add_household(
+            session,
+            village,
+            head_name=head,
+            group=group,
+            house_number=f"{i + 1}号",
+            members=[
+                {"name": head, "relation": "户主"},
+                {"name": head[0] + "小明", "relation": "子"},
+            ],
+        )
+        for i, head in enumerate(["张建华", "李秀兰", "欧阳明华"])
+    ]
+    session.commit()
+    users = {}
+    for username, role, household in [
+        ("clerk", Role.CLERK, None),
+        ("clerk2", Role.CLERK, None),
+        ("reviewer", Role.REVIEWER, None),
+        ("reviewer2", Role.REVIEWER, homes[2]),
+        ("admin", Role.VILLAGE_ADMIN, None),
+        ("cashier", Role.CASHIER, None),
+    ]:
+        users[username] = create_user(
+            session,
+            username=f"{code.lower()}-{username}",
+            password=PASSWORD,
+            role=role,
+            display_name=f"{name}{username}",
+            village_id=village.id,
+            household_id=household.id if household else None,
+        )
+    rules = {r.code: r for r in scheme.rules}
+    return VillageWorld(village, scheme, homes, users, rules)
+
+
+@pytest.fixture
+def world(session: Session) -> VillageWorld:
+    return build_village(session, "VA", "桃源村")
+
+
+@pytest.fixture
+def other_world(session: Session, world: VillageWorld) -> VillageWorld:
+    return build_village(session, "VB", "杏花村", township="白水镇")
+
+
+def new_claim(
+    session: Session,
+    world: VillageWorld,
+    *,
+    rule: str = "XL01",
+    household: int = 0,
+    clerk: str = "clerk",
+    note: str = "",
+    day: date | None = None,
+    now: datetime = NOW,
+    approve_by: str | None = None,
+) -> credits.models.Claim:
+    """Record (and optionally approve) a claim in a world."""
+    claim = record_claim(
+        session,
+        actor=world.users[clerk],
+        now=now,
+        data=ClaimInput(
+            household_id=world.households[household].id,
+            rule_id=world.rule(rule).id,
+            deed_date=day or now.date(),
+            idempotency_key=uuid.uuid4().hex,
+            note=note,
+        ),
+    )
+    if approve_by:
+        approve_claim(session, actor=world.users[approve_by], claim_id=claim.id, now=now)
+    return claim
