@@ -12,10 +12,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 import credits.models  # noqa: F401  (registers every table)
+from app import create_app
+from app.extensions import db
 from credits import users as users_module
 from credits.db import Base, make_engine, make_session_factory
 from credits.models import Household, Role, Rule, Scheme, User, Village
@@ -196,3 +201,45 @@ def new_claim(
     if approve_by:
         approve_claim(session, actor=world.users[approve_by], claim_id=claim.id, now=now)
     return claim
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The Flask app on a fresh database of each backend (CSRF off; one test turns it on)."""
+    flask_app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": db_url,
+            "WTF_CSRF_ENABLED": False,
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "BASE_URL": "http://localhost",
+        }
+    )
+    yield flask_app
+    with flask_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def web_world(app: Flask) -> VillageWorld:
+    """The village world, built through the app's own session."""
+    with app.app_context():
+        return build_village(db.session, "VA", "桃源村")
+
+
+@pytest.fixture
+def web_other_world(app: Flask, web_world: VillageWorld) -> VillageWorld:
+    with app.app_context():
+        return build_village(db.session, "VB", "杏花村", township="白水镇")
+
+
+def login(client: FlaskClient, user: User, password: str = PASSWORD) -> TestResponse:
+    """Log a staff user in through the login form."""
+    return client.post("/login", data={"username": user.username, "password": password})
