@@ -1,0 +1,1 @@
+"""Printed documents (PDF): embedded fonts, the shared page frame and the printouts."""
