@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, to_user_timezone
 
 from credits.i18n import N_
 
@@ -52,6 +52,8 @@ def zh_date(value: date | datetime | None, with_time: bool = False) -> str:
     """Format a date as 2026年11月26日 in Chinese and 2026-11-26 otherwise."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        value = to_user_timezone(value)  # stored datetimes are naive UTC
     day = value.date() if isinstance(value, datetime) else value
     if locale_code() == DEFAULT_LOCALE:
         text = f"{day.year}年{day.month}月{day.day}日"
