@@ -6,7 +6,8 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
 setup_venv() {
     # $1: the extras to install ("" or "[dev]")
-    local extras=$1 stamp="$ROOT/.venv/.installed$extras"
+    local extras=$1
+    local stamp="$ROOT/.venv/.installed$extras"
     if [ ! -x "$ROOT/.venv/bin/python" ]; then
         "$PYTHON" -m venv "$ROOT/.venv"
         "$ROOT/.venv/bin/python" -m pip install --quiet --upgrade pip
