@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from credits import demo, ledger, rules, users, villages, workflow
 from credits.errors import DomainError
+from credits.evidence import LocalPhotoStore
 from credits.models import Role, Village
 
 
@@ -46,7 +47,9 @@ def load_demo(if_empty: bool) -> None:
         click.echo("The database already has villages; demo not loaded.")
         return
     try:
-        village = demo.load_demo(db.session)
+        village = demo.load_demo(
+            db.session, photos=LocalPhotoStore(current_app.config["UPLOAD_DIR"])
+        )
     except DomainError as exc:
         _fail(exc)
     click.echo(f"Demo village {village.name} ({village.code}) loaded.")

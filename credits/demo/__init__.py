@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import random
 import tomllib
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credits.db import utcnow
 from credits.errors import CapExceeded
+from credits.evidence import PhotoStore, store_photo
 from credits.models import Household, Role, Rule, Scheme, User, Village
 from credits.rules import load_preset_into
 from credits.users import create_user
@@ -86,9 +89,18 @@ def _people(rng: random.Random, names: dict[str, Any], count: int) -> list[dict[
 
 
 def load_demo(
-    session: Session, *, now: datetime | None = None, households: int = 60, seed: int = 7
+    session: Session,
+    *,
+    now: datetime | None = None,
+    households: int = 60,
+    seed: int = 7,
+    photos: PhotoStore | None = None,
 ) -> Village:
-    """Create the demo village with its staff, households and six months of history."""
+    """Create the demo village with its staff, households and six months of history.
+
+    With a photo store, rules that need evidence get a generated photo; without one the
+    demo leaves those rules out.
+    """
     now = now or utcnow()
     rng = random.Random(seed)
     names = tomllib.loads(NAMES_FILE.read_text(encoding="utf-8"))
@@ -118,7 +130,7 @@ def load_demo(
         )
     session.commit()
     users = _demo_users(session, village, homes)
-    _history(session, rng, names, village, schemes, homes, users, now)
+    _history(session, _Recorder(rng, names, photos), village, schemes, homes, users, now)
     return village
 
 
@@ -141,18 +153,58 @@ def _demo_users(session: Session, village: Village, homes: list[Household]) -> d
     return users
 
 
+class _Recorder:
+    """Records demo claims like a clerk would, with a photo where the rule asks for one."""
+
+    def __init__(self, rng: random.Random, names: dict[str, Any], photos: PhotoStore | None):
+        self.rng, self.names, self.photos = rng, names, photos
+
+    def usable(self, rule: Rule) -> bool:
+        return rule.active and (self.photos is not None or not rule.evidence_required)
+
+    def photo(self, session: Session, village: Village, clerk: User, moment: datetime) -> int:
+        assert self.photos is not None
+        evidence = store_photo(
+            session, village.id, _demo_photo(self.rng), self.photos, actor=clerk, now=moment
+        )
+        return evidence.id
+
+
+def _demo_photo(rng: random.Random) -> bytes:
+    """Draw a small landscape-like JPEG standing in for a clerk's evidence photo."""
+    sky = (rng.randint(120, 180), rng.randint(170, 210), rng.randint(210, 250))
+    ground = (rng.randint(60, 120), rng.randint(120, 170), rng.randint(50, 90))
+    image = Image.new("RGB", (640, 480), sky)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 300, 640, 480), fill=ground)
+    for _ in range(6):
+        x, y = rng.randint(0, 600), rng.randint(220, 420)
+        draw.rectangle(
+            (x, y, x + rng.randint(30, 90), y + rng.randint(30, 70)),
+            fill=(rng.randint(150, 240), rng.randint(90, 160), rng.randint(60, 120)),
+        )
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
 def _history(
     session: Session,
-    rng: random.Random,
-    names: dict[str, Any],
+    recorder: _Recorder,
     village: Village,
     schemes: list[Scheme],
     homes: list[Household],
     users: dict[str, User],
     now: datetime,
 ) -> None:
+    rng = recorder.rng
     rules = {
-        s.id: list(session.scalars(select(Rule).where(Rule.scheme_id == s.id))) for s in schemes
+        s.id: [
+            r
+            for r in session.scalars(select(Rule).where(Rule.scheme_id == s.id))
+            if recorder.usable(r)
+        ]
+        for s in schemes
     }
     clerks = [users["clerk"], users["clerk2"]]
     reviewers = [users["reviewer"], users["reviewer2"]]
@@ -160,15 +212,15 @@ def _history(
     for day_offset in range(0, 182, 3):
         moment = start + timedelta(days=day_offset, hours=9)
         for _ in range(rng.randint(3, 8)):
-            _one_claim(session, rng, names, rules, schemes, homes, clerks, reviewers, moment)
+            _one_claim(session, recorder, village, rules, schemes, homes, clerks, reviewers, moment)
         post_due(session, now=moment)
     # The last days: some claims still in notice, some waiting for review.
     for age_hours in range(4, 24 * 6, 9):
         moment = now - timedelta(hours=age_hours)
         _one_claim(
             session,
-            rng,
-            names,
+            recorder,
+            village,
             rules,
             schemes,
             homes,
@@ -182,8 +234,8 @@ def _history(
 
 def _one_claim(
     session: Session,
-    rng: random.Random,
-    names: dict[str, Any],
+    recorder: _Recorder,
+    village: Village,
     rules: dict[int, list[Rule]],
     schemes: list[Scheme],
     homes: list[Household],
@@ -192,12 +244,15 @@ def _one_claim(
     moment: datetime,
     approve: bool = True,
 ) -> None:
+    rng, names = recorder.rng, recorder.names
     scheme = rng.choice(schemes)
     candidates = [r for r in rules[scheme.id] if r.points > 0 or rng.random() < 0.15]
     rule = rng.choice(candidates)
     home = rng.choice(homes)
+    clerk = rng.choice(clerks)
     member = rng.choice(home.members) if home.members and rng.random() < 0.7 else None
     note = rng.choice(names["notes"]) if rule.points > 0 else "村委巡查发现，已拍照留存"
+    photos = (recorder.photo(session, village, clerk, moment),) if rule.evidence_required else ()
     data = ClaimInput(
         household_id=home.id,
         rule_id=rule.id,
@@ -205,9 +260,10 @@ def _one_claim(
         deed_date=(moment - timedelta(days=rng.randint(0, 3))).date(),
         member_id=member.id if member else None,
         note=note,
+        evidence_ids=photos,
     )
     try:
-        claim = record_claim(session, actor=rng.choice(clerks), data=data, now=moment)
+        claim = record_claim(session, actor=clerk, data=data, now=moment)
     except CapExceeded:
         session.rollback()
         return
@@ -226,4 +282,4 @@ def demo_logins() -> list[tuple[str, str, str]]:
     return [(u.username, DEMO_PASSWORD, u.role) for u in DEMO_USERS]
 
 
-__all__ = ["DEMO_PASSWORD", "demo_loaded", "demo_logins", "load_demo", "date"]
+__all__ = ["DEMO_PASSWORD", "demo_loaded", "demo_logins", "load_demo"]
