@@ -12,6 +12,8 @@ from credits.errors import ValidationError
 from credits.i18n import N_
 from credits.ledger import GENESIS
 from credits.models import ChainHead, Group, Household, Member, Region, User, Village
+from credits.models.region import new_card_secret
+from credits.search import set_keys
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
 
@@ -50,7 +52,7 @@ def create_village(
         raise ValidationError(N_("The village code %(code)s is taken."), code=code)
     parent = ensure_region(session, county, "county") if county else None
     region = ensure_region(session, township, "township", parent)
-    village = Village(region_id=region.id, name=name, code=code)
+    village = Village(region_id=region.id, name=name, code=code, card_secret=new_card_secret())
     session.add(village)
     session.flush()
     session.add(ChainHead(village_id=village.id, seq=0, hash=GENESIS))
@@ -87,7 +89,7 @@ def add_household(
     phone: str = "",
     members: list[dict[str, object]] | None = None,
 ) -> Household:
-    """Add a household and its members (caller commits)."""
+    """Add a household and its members, the head among them (caller commits)."""
     household = Household(
         village_id=village.id,
         group_id=group.id if group else None,
@@ -97,7 +99,11 @@ def add_household(
     )
     session.add(household)
     session.flush()
-    for data in members or []:
+    people = list(members or [])
+    if not any(person.get("name") == head_name for person in people):
+        people.insert(0, {"name": head_name, "relation": "户主"})
+    for data in people:
         session.add(Member(village_id=village.id, household_id=household.id, **data))
+    set_keys(household, [str(person["name"]) for person in people])
     session.flush()
     return household

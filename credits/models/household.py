@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from credits.db import Base, utcnow
@@ -19,6 +19,9 @@ class Household(Base):
         Index("ix_household_village_group", "village_id", "group_id"),
         Index("ix_household_village_house", "village_id", "house_number"),
         Index("ix_household_village_head", "village_id", "head_name"),
+        Index("ix_household_village_head_key", "village_id", "head_key"),
+        Index("ix_household_village_search_key", "village_id", "search_key"),
+        UniqueConstraint("village_id", "idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +35,11 @@ class Household(Base):
     card_revoked: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Lower-case search text kept by credits.search: " name initials pinyin " per person.
+    head_key: Mapped[str] = mapped_column(String(200), default="")
+    search_key: Mapped[str] = mapped_column(String(1000), default="")
+    # The form submission that created it, so a double tap creates one household.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
     village: Mapped[Village] = relationship()
     group: Mapped[Group | None] = relationship(back_populates="households")
@@ -42,7 +50,10 @@ class Member(Base):
     """A person of a household; an entry may name who did the deed."""
 
     __tablename__ = "member"
-    __table_args__ = (Index("ix_member_village_household", "village_id", "household_id"),)
+    __table_args__ = (
+        Index("ix_member_village_household", "village_id", "household_id"),
+        UniqueConstraint("village_id", "idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
@@ -53,5 +64,6 @@ class Member(Base):
     birth_year: Mapped[int | None] = mapped_column()
     phone: Mapped[str] = mapped_column(String(30), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
     household: Mapped[Household] = relationship(back_populates="members")
