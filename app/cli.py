@@ -162,7 +162,10 @@ def verify_ledger(village_code: str | None) -> None:
 @with_appcontext
 def rebuild_balances(village_code: str | None) -> None:
     """Recompute balances and period totals from the ledger entries."""
-    changed = ledger.rebuild_balances(db.session, village_code)
+    try:
+        changed = ledger.rebuild_balances(db.session, village_code)
+    except DomainError as exc:
+        _fail(exc)
     click.echo(f"{changed} rows corrected.")
 
 

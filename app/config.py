@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -11,12 +12,27 @@ from flask import Flask
 
 
 def _secret_key(instance: Path) -> str:
-    """Read the instance's secret key, generating it on first run (never committed)."""
+    """Read the instance's secret key, generating it on first run (never committed).
+
+    The key is written to a private temporary file and linked into place, so it is
+    never readable by others, and workers starting together all end up with the
+    one key that won (a link cannot replace an existing file).
+    """
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        tmp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):  # another worker was first
+                os.link(tmp, path)
+        finally:
+            tmp.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty; delete it to generate a new secret key")
+    return key
 
 
 def load(app: Flask, overrides: dict[str, Any] | None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Flask, current_app, redirect, request
 from werkzeug.wrappers import Response
 
@@ -25,8 +27,21 @@ def init_app(app: Flask) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Allow only local paths as a redirect target."""
-    if not target or not target.startswith("/") or target.startswith("//"):
+    """Allow only local paths as a redirect target.
+
+    Browsers read a backslash as a slash and drop tabs and newlines inside a URL, so
+    such targets could leave the site; they fall back to the start page, as do
+    "//host" and "https://host".
+    """
+    if (
+        not target
+        or not target.startswith("/")
+        or "\\" in target
+        or any(ord(ch) < 32 or ord(ch) == 127 for ch in target)
+    ):
+        return "/"
+    parts = urlsplit(target)
+    if target.startswith("//") or parts.scheme or parts.netloc:
         return "/"
     return target
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale
 
 from credits.errors import DomainError
 from credits.models import User
@@ -16,7 +16,8 @@ def client_ip() -> str:
 
 def translate_error(exc: DomainError) -> str:
     """Translate a domain error's message in the current locale."""
-    return gettext(exc.message, **exc.params)
+    locale = get_locale()
+    return exc.translated("en" if locale is not None and locale.language == "en" else "zh_CN")
 
 
 def home_url(user: User) -> str:

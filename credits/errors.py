@@ -21,7 +21,7 @@ class DomainError(Exception):
         super().__init__(self.message % params if params else self.message)
 
     def translated(self, locale: str = "zh_CN") -> str:
-        """Return the message in a locale, outside a web request."""
+        """Return the message in a locale (the web layer and the CLI both use this)."""
         return gettext(self.message, locale, **self.params)
 
 

@@ -9,11 +9,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from credits import audit
 from credits.access import Permission, check_recusal, require
-from credits.caps import period_of
+from credits.caps import cap_breach, cap_exceeded, period_of
 from credits.db import lock_row, utcnow
 from credits.errors import AlreadyReversed, InvalidState, NotFound, ValidationError
 from credits.i18n import N_
@@ -24,6 +24,8 @@ from credits.models import (
     EntryKind,
     LedgerEntry,
     PeriodTotal,
+    Rule,
+    RuleVersion,
     User,
     Village,
 )
@@ -106,6 +108,54 @@ def ensure_balance(session: Session, account: Account) -> None:
         session.flush()
 
 
+def posted_rule_points(
+    session: Session, account: Account, rule_id: int, first_period: int, last_period: int
+) -> int:
+    """Sum the absolute points an account was awarded under a rule in a range of periods.
+
+    Entries that were later reversed do not count.
+    """
+    reversal = aliased(LedgerEntry)
+    reversed_ = select(reversal.id).where(reversal.reverses_id == LedgerEntry.id).exists()
+    total = session.scalar(
+        select(func.coalesce(func.sum(func.abs(LedgerEntry.points)), 0))
+        .join(RuleVersion, RuleVersion.id == LedgerEntry.rule_version_id)
+        .where(
+            LedgerEntry.village_id == account.village_id,
+            LedgerEntry.account_id == account.id,
+            LedgerEntry.kind.in_([EntryKind.AWARD, EntryKind.DEDUCTION]),
+            LedgerEntry.claim_id.is_not(None),
+            LedgerEntry.period >= first_period,
+            LedgerEntry.period <= last_period,
+            RuleVersion.rule_id == rule_id,
+            ~reversed_,
+        )
+    )
+    return int(total or 0)
+
+
+def _check_posting_cap(
+    session: Session, account: Account, rule_version_id: int, points: int, deed_date: date
+) -> None:
+    """Refuse a posting that would take the household past its rule's cap as it is now.
+
+    Claims are checked against the cap when recorded; this second check at posting
+    keeps the cap when it was lowered while claims waited in review or notice.
+    Callers hold the village's chain head, so postings cannot race past it.
+    """
+    version = session.get(RuleVersion, rule_version_id)
+    rule = session.get(Rule, version.rule_id) if version is not None else None
+    if rule is None or (rule.cap_month is None and rule.cap_year is None):
+        return
+    month = period_of(deed_date)
+    used_month = posted_rule_points(session, account, rule.id, month, month)
+    year = deed_date.year * 100
+    used_year = posted_rule_points(session, account, rule.id, year + 1, year + 12)
+    breach = cap_breach(points, rule.cap_month, rule.cap_year, used_month, used_year)
+    if breach:
+        raise cap_exceeded(breach)
+
+
 def append_entry(
     session: Session,
     account: Account,
@@ -118,8 +168,16 @@ def append_entry(
     now: datetime,
     **fields: Any,
 ) -> LedgerEntry:
-    """Append one entry on the village's chain and move the account's totals with it."""
+    """Append one entry on the village's chain and move the account's totals with it.
+
+    An award or deduction posted from a claim must still fit under its rule's cap
+    (CapExceeded otherwise; nothing is written).
+    """
     head = _lock_head(session, account.village_id)
+    if kind in (EntryKind.AWARD, EntryKind.DEDUCTION) and fields.get("claim_id") is not None:
+        version_id = fields.get("rule_version_id")
+        if version_id is not None:
+            _check_posting_cap(session, account, version_id, points, deed_date)
     values: dict[str, Any] = {
         "village_id": account.village_id,
         "seq": head.seq + 1,
@@ -286,57 +344,84 @@ def verify(session: Session, village_code: str | None = None) -> Report:
     return report
 
 
+def _seqs(first: int, last: int) -> str:
+    return f"seq {first}" if first == last else f"seq {first} to {last}"
+
+
+def _where(entry: LedgerEntry | None) -> str:
+    return f"entry {entry.id} (seq {entry.seq})" if entry is not None else "the start"
+
+
 def _verify_chain(session: Session, village: Village, report: Report) -> None:
+    """Walk a village's entries in chain order and report every broken link."""
+
+    def problem(kind: str, message: str, entry_id: int | None = None) -> None:
+        report.problems.append(Problem(village.code, kind, message, entry_id))
+
+    prev: LedgerEntry | None = None
     prev_hash, expected_seq = GENESIS, 1
     entries = session.execute(
         select(LedgerEntry)
         .where(LedgerEntry.village_id == village.id)
         .order_by(LedgerEntry.seq)
-        .execution_options(yield_per=2000)
+        # Read what the database holds now, not what this session remembers.
+        .execution_options(yield_per=2000, populate_existing=True)
     ).scalars()
     for entry in entries:
         report.entries += 1
-        if entry.seq != expected_seq:
-            report.problems.append(
-                Problem(
-                    village.code,
-                    "chain",
-                    f"entry {entry.id}: sequence {entry.seq}, expected "
-                    f"{expected_seq} (entries missing before it)",
-                    entry.id,
-                )
+        if entry.seq > expected_seq:
+            problem(
+                "chain",
+                f"{_seqs(expected_seq, entry.seq - 1)} missing between {_where(prev)} and "
+                f"entry {entry.id} (seq {entry.seq}): entries were deleted",
+                entry.id,
+            )
+        elif entry.seq < expected_seq:
+            problem(
+                "chain",
+                f"entry {entry.id}: sequence {entry.seq}, expected {expected_seq} "
+                "(the entry was renumbered)",
+                entry.id,
             )
         if entry.prev_hash != prev_hash:
-            report.problems.append(
-                Problem(
-                    village.code,
-                    "chain",
-                    f"entry {entry.id} (seq {entry.seq}): previous-hash "
-                    "link broken (an earlier entry was changed or deleted)",
-                    entry.id,
-                )
+            problem(
+                "chain",
+                f"entry {entry.id} (seq {entry.seq}): the link to the previous entry is "
+                "broken (an earlier entry was changed or deleted)",
+                entry.id,
             )
         if entry_hash(_entry_values(entry)) != entry.hash:
-            report.problems.append(
-                Problem(
-                    village.code,
-                    "chain",
-                    f"entry {entry.id} (seq {entry.seq}): content does "
-                    "not match its hash (the entry was edited)",
-                    entry.id,
-                )
+            problem(
+                "chain",
+                f"entry {entry.id} (seq {entry.seq}): content does not match its hash "
+                "(the entry was edited)",
+                entry.id,
             )
-        prev_hash, expected_seq = entry.hash, entry.seq + 1
-    head = session.get(ChainHead, village.id)
+        prev, prev_hash, expected_seq = entry, entry.hash, entry.seq + 1
+    head = session.get(ChainHead, village.id, populate_existing=True)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    if head_seq != expected_seq - 1 or head_hash != prev_hash:
-        report.problems.append(
-            Problem(
-                village.code,
-                "head",
-                f"chain head says seq {head_seq} but the last entry is seq "
-                f"{expected_seq - 1} (entries were deleted or the head was changed)",
-            )
+    last_seq = expected_seq - 1
+    last_id = prev.id if prev is not None else None
+    if head_seq > last_seq:
+        problem(
+            "head",
+            f"{_seqs(last_seq + 1, head_seq)} missing after {_where(prev)}: the chain head "
+            f"says seq {head_seq} (the last entries were deleted)",
+            last_id,
+        )
+    elif head_seq < last_seq:
+        problem(
+            "head",
+            f"the chain head says seq {head_seq} but {_where(prev)} follows it "
+            "(the head was changed or entries were added by hand)",
+            last_id,
+        )
+    elif head_hash != prev_hash:
+        problem(
+            "head",
+            f"{_where(prev)} does not match the chain head's hash (the last entry was "
+            "rewritten or the head was changed)",
+            last_id,
         )
 
 
@@ -355,7 +440,11 @@ def _verify_totals(session: Session, village: Village, report: Report) -> None:
     }
     cached = {
         b.account_id: (b.score, b.balance)
-        for b in session.scalars(select(Balance).where(Balance.village_id == village.id))
+        for b in session.scalars(
+            select(Balance)
+            .where(Balance.village_id == village.id)
+            .execution_options(populate_existing=True)
+        )
     }
     for account_id in sorted(set(sums) | set(cached)):
         report.accounts += 1
@@ -385,7 +474,11 @@ def _verify_totals(session: Session, village: Village, report: Report) -> None:
     }
     period_cached = {
         (t.account_id, t.period, t.category): t.score
-        for t in session.scalars(select(PeriodTotal).where(PeriodTotal.village_id == village.id))
+        for t in session.scalars(
+            select(PeriodTotal)
+            .where(PeriodTotal.village_id == village.id)
+            .execution_options(populate_existing=True)
+        )
     }
     for key in sorted(set(period_sums) | set(period_cached)):
         if period_sums.get(key, 0) != period_cached.get(key, 0):
@@ -401,10 +494,13 @@ def _verify_totals(session: Session, village: Village, report: Report) -> None:
 
 
 def rebuild_balances(session: Session, village_code: str | None = None) -> int:
-    """Recompute balances and period totals from the entries; return the rows corrected."""
+    """Recompute balances and period totals from the entries; return the rows corrected
+    (each wrong, missing or extra balance or period total counts once)."""
     villages = session.scalars(
         select(Village).where(*([Village.code == village_code] if village_code else []))
     ).all()
+    if village_code and not villages:
+        raise NotFound(N_("No village has the code %(code)s."), code=village_code)
     changed = 0
     for village in villages:
         lock_row(session, "chain_head", "village_id", village.id)
@@ -424,16 +520,18 @@ def rebuild_balances(session: Session, village_code: str | None = None) -> int:
                 .group_by(LedgerEntry.account_id)
             )
         }
-        for balance in session.scalars(select(Balance).where(Balance.village_id == village.id)):
+        for balance in session.scalars(
+            select(Balance)
+            .where(Balance.village_id == village.id)
+            .execution_options(populate_existing=True)
+        ):
             score, bal = sums.pop(balance.account_id, (0, 0))
             if (balance.score, balance.balance) != (score, bal):
                 balance.score, balance.balance = score, bal
-                changed += 1
         for account_id, (score, bal) in sums.items():
             session.add(
                 Balance(account_id=account_id, village_id=village.id, score=score, balance=bal)
             )
-            changed += 1
         session.query(PeriodTotal).filter(PeriodTotal.village_id == village.id).delete()
         rows = session.execute(
             select(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -42,6 +43,16 @@ def check_password(stored: str, password: str) -> bool:
         password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
     )
     return hmac.compare_digest(candidate.hex(), digest)
+
+
+_dummy_hashes: dict[int, str] = {}
+
+
+def _spend_a_hash(password: str) -> None:
+    """Check a password against a throw-away hash, so unknown names take as long."""
+    if _N not in _dummy_hashes:
+        _dummy_hashes[_N] = hash_password(secrets.token_hex(8))
+    check_password(_dummy_hashes[_N], password)
 
 
 def create_user(
@@ -115,12 +126,14 @@ def authenticate(
     now = now or utcnow()
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
         audit.log(
             session, "login.locked", actor=user, village_id=user.village_id, obj=user, ip=ip, at=now
         )
         session.commit()
         raise AccountLocked(minutes=minutes)
+    if user is None:
+        _spend_a_hash(password)
     if user is None or not user.active or not check_password(user.password_hash, password):
         if user is not None:
             user.failed_logins += 1

@@ -160,6 +160,8 @@ def build_village(session: Session, code: str, name: str, township: str = "æ¸…æº
             household_id=household.id if household else None,
         )
     rules = {r.code: r for r in scheme.rules}
+    # End the read transaction: on SQLite it would hold the write lock (BEGIN IMMEDIATE).
+    session.commit()
     return VillageWorld(village, scheme, homes, users, rules)
 
 
