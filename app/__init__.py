@@ -10,18 +10,39 @@ from flask import Flask
 from app import (
     admin,
     auth,
+    cards,
     cli,
     config,
     errors,
+    evidence,
     extensions,
     i18n,
+    ledger,
+    notice,
+    passbook,
+    record,
+    review,
+    roster,
     scope,
     templating,
     village,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-BLUEPRINTS = (auth, i18n, village, admin)
+BLUEPRINTS = (
+    auth,
+    i18n,
+    village,
+    admin,
+    notice,
+    ledger,
+    roster,
+    record,
+    review,
+    evidence,
+    cards,
+    passbook,
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

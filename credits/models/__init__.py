@@ -2,6 +2,7 @@
 
 from credits.models.audit import AuditEvent
 from credits.models.claim import Claim, ClaimState, Objection, ObjectionState
+from credits.models.evidence import Evidence
 from credits.models.household import Household, Member
 from credits.models.ledger import Balance, ChainHead, EntryKind, LedgerEntry, PeriodTotal
 from credits.models.region import Group, Region, Village
@@ -16,6 +17,7 @@ __all__ = [
     "Claim",
     "ClaimState",
     "EntryKind",
+    "Evidence",
     "Group",
     "Household",
     "LedgerEntry",
