@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,11 @@ class Region(Base):
     parent: Mapped[Region | None] = relationship(remote_side=[id])
 
 
+def new_card_secret() -> str:
+    """Return a fresh, non-guessable key for a village's household cards (hex)."""
+    return secrets.token_bytes(32).hex()
+
+
 class Village(Base):
     """A 村 or 社区: the tenant every village-owned row points at."""
 
@@ -38,6 +44,9 @@ class Village(Base):
     name: Mapped[str] = mapped_column(String(100))
     code: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # HMAC key of the village's QR cards, kept in the database (not derived from
+    # SECRET_KEY) so cards keep working across servers and key rotation. Never shown.
+    card_secret: Mapped[str] = mapped_column(String(64), default=new_card_secret)
 
     region: Mapped[Region] = relationship()
 
