@@ -213,6 +213,7 @@ def index() -> str:
         groups=queries.groups_of(db.session, g.village.id),
         can_manage=can(Permission.MANAGE),
         can_import=can(Permission.RECORD),
+        can_print=can(Permission.PRINT),
     )
 
 

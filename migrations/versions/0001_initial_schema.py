@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 47b22761c664
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 11:18:17.923565
+Create Date: 2026-11-26 12:09:41.927135
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '47b22761c664'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,6 +36,7 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('card_secret', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_village_region_id_region')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_village')),
     sa.UniqueConstraint('code', name=op.f('uq_village_code'))
@@ -88,14 +89,20 @@ def upgrade():
     sa.Column('card_revoked', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('head_key', sa.String(length=200), nullable=False),
+    sa.Column('search_key', sa.String(length=1000), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['group_id'], ['village_group.id'], name=op.f('fk_household_group_id_village_group')),
     sa.ForeignKeyConstraint(['village_id'], ['village.id'], name=op.f('fk_household_village_id_village')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_household'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_household')),
+    sa.UniqueConstraint('village_id', 'idempotency_key', name=op.f('uq_household_village_id_idempotency_key'))
     )
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.create_index('ix_household_village_group', ['village_id', 'group_id'], unique=False)
         batch_op.create_index('ix_household_village_head', ['village_id', 'head_name'], unique=False)
+        batch_op.create_index('ix_household_village_head_key', ['village_id', 'head_key'], unique=False)
         batch_op.create_index('ix_household_village_house', ['village_id', 'house_number'], unique=False)
+        batch_op.create_index('ix_household_village_search_key', ['village_id', 'search_key'], unique=False)
 
     op.create_table('rule',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -165,9 +172,11 @@ def upgrade():
     sa.Column('birth_year', sa.Integer(), nullable=True),
     sa.Column('phone', sa.String(length=30), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_member_household_id_household')),
     sa.ForeignKeyConstraint(['village_id'], ['village.id'], name=op.f('fk_member_village_id_village')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_member'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_member')),
+    sa.UniqueConstraint('village_id', 'idempotency_key', name=op.f('uq_member_village_id_idempotency_key'))
     )
     with op.batch_alter_table('member', schema=None) as batch_op:
         batch_op.create_index('ix_member_village_household', ['village_id', 'household_id'], unique=False)
@@ -282,6 +291,32 @@ def upgrade():
         batch_op.create_index('ix_claim_village_household_rule', ['village_id', 'household_id', 'rule_id'], unique=False)
         batch_op.create_index('ix_claim_village_state_notice', ['village_id', 'state', 'notice_until'], unique=False)
 
+    op.create_table('evidence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('claim_id', sa.Integer(), nullable=True),
+    sa.Column('path', sa.String(length=200), nullable=False),
+    sa.Column('thumb_path', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=40), nullable=False),
+    sa.Column('bytes', sa.Integer(), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('thumb_width', sa.Integer(), nullable=False),
+    sa.Column('thumb_height', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('submission_key', sa.String(length=64), nullable=True),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_evidence_claim_id_claim')),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['app_user.id'], name=op.f('fk_evidence_uploaded_by_id_app_user')),
+    sa.ForeignKeyConstraint(['village_id'], ['village.id'], name=op.f('fk_evidence_village_id_village')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence')),
+    sa.UniqueConstraint('village_id', 'submission_key', 'sha256', name=op.f('uq_evidence_village_id_submission_key_sha256'))
+    )
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.create_index('ix_evidence_village_claim', ['village_id', 'claim_id'], unique=False)
+        batch_op.create_index('ix_evidence_village_sha256', ['village_id', 'sha256'], unique=False)
+
     op.create_table('ledger_entry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('village_id', sa.Integer(), nullable=False),
@@ -361,6 +396,11 @@ def downgrade():
         batch_op.drop_index('ix_ledger_entry_village_account')
 
     op.drop_table('ledger_entry')
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.drop_index('ix_evidence_village_sha256')
+        batch_op.drop_index('ix_evidence_village_claim')
+
+    op.drop_table('evidence')
     with op.batch_alter_table('claim', schema=None) as batch_op:
         batch_op.drop_index('ix_claim_village_state_notice')
         batch_op.drop_index('ix_claim_village_household_rule')
@@ -394,7 +434,9 @@ def downgrade():
 
     op.drop_table('rule')
     with op.batch_alter_table('household', schema=None) as batch_op:
+        batch_op.drop_index('ix_household_village_search_key')
         batch_op.drop_index('ix_household_village_house')
+        batch_op.drop_index('ix_household_village_head_key')
         batch_op.drop_index('ix_household_village_head')
         batch_op.drop_index('ix_household_village_group')
 
