@@ -243,7 +243,7 @@ def _household_page(
                 household.members, key=lambda m: (not m.active, m.relation != roster.HEAD, m.id)
             ),
             needs=roster.special_needs_of(household),
-            totals=roster.scheme_totals(db.session, household),
+            totals=queries.household_totals(db.session, household),
             claims=roster.recent_claims(db.session, household),
             entries=roster.recent_entries(db.session, household),
             links=household_links(household),

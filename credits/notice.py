@@ -25,9 +25,7 @@ from credits.errors import (
 from credits.i18n import N_
 from credits.ledger import head_code
 from credits.models import (
-    Account,
     AuditEvent,
-    Balance,
     Claim,
     ClaimState,
     EntryKind,
@@ -36,7 +34,6 @@ from credits.models import (
     LedgerEntry,
     Objection,
     ObjectionState,
-    Scheme,
     User,
     Village,
 )
@@ -773,34 +770,6 @@ def household_entries(
         for e in result.items
     ]
     return Page(items=rows, page=result.page, per_page=per_page, total=result.total)
-
-
-@dataclass(frozen=True)
-class SchemeTotals:
-    scheme: Scheme
-    score: int
-    balance: int
-
-
-def household_totals(session: Session, household: Household) -> list[SchemeTotals]:
-    """Return the household's score and balance in each active scheme of its village."""
-    schemes = session.scalars(
-        select(Scheme)
-        .where(Scheme.village_id == household.village_id, Scheme.active.is_(True))
-        .order_by(Scheme.id)
-    ).all()
-    cells = {
-        scheme_id: (score, balance)
-        for scheme_id, score, balance in session.execute(
-            select(Account.scheme_id, Balance.score, Balance.balance)
-            .join(Balance, Balance.account_id == Account.id)
-            .where(
-                Account.village_id == household.village_id,
-                Account.household_id == household.id,
-            )
-        )
-    }
-    return [SchemeTotals(s, *cells.get(s.id, (0, 0))) for s in schemes]
 
 
 def find_group(session: Session, village_id: int, name: str) -> Group:

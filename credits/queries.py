@@ -299,3 +299,30 @@ def batch_households(
     if group_id:
         query = query.where(Household.group_id == group_id)
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class SchemeTotals:
+    """A household's score and balance in one scheme."""
+
+    scheme: Scheme
+    score: int
+    balance: int
+
+
+def household_totals(session: Session, household: Household) -> list[SchemeTotals]:
+    """Return the household's score and balance in each active scheme of its village."""
+    cells = {
+        scheme_id: (score, balance)
+        for scheme_id, score, balance in session.execute(
+            select(Account.scheme_id, Balance.score, Balance.balance)
+            .join(Balance, Balance.account_id == Account.id)
+            .where(
+                Account.village_id == household.village_id,
+                Account.household_id == household.id,
+            )
+        )
+    }
+    return [
+        SchemeTotals(s, *cells.get(s.id, (0, 0))) for s in schemes_of(session, household.village_id)
+    ]

@@ -19,15 +19,12 @@ from credits.db import lock_row, utcnow
 from credits.errors import NotFound, ValidationError
 from credits.i18n import N_
 from credits.models import (
-    Account,
-    Balance,
     Claim,
     ClaimState,
     Group,
     Household,
     LedgerEntry,
     Member,
-    Scheme,
     User,
 )
 from credits.search import canonical_group, normalise_name, normalise_text, refresh_search_key
@@ -760,31 +757,6 @@ def set_member_active(
 
 
 # ---- read models for the household page ----
-
-
-@dataclass
-class SchemeTotals:
-    scheme: Scheme
-    score: int
-    balance: int
-
-
-def scheme_totals(session: Session, household: Household) -> list[SchemeTotals]:
-    """Each active scheme of the village with the household's score and balance."""
-    schemes = session.scalars(
-        select(Scheme)
-        .where(Scheme.village_id == household.village_id, Scheme.active.is_(True))
-        .order_by(Scheme.id)
-    ).all()
-    cells = {
-        scheme_id: (score, balance)
-        for scheme_id, score, balance in session.execute(
-            select(Account.scheme_id, Balance.score, Balance.balance)
-            .join(Balance, Balance.account_id == Account.id)
-            .where(Account.village_id == household.village_id, Account.household_id == household.id)
-        )
-    }
-    return [SchemeTotals(s, *cells.get(s.id, (0, 0))) for s in schemes]
 
 
 def recent_claims(session: Session, household: Household, limit: int = 10) -> list[Claim]:

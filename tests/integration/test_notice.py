@@ -8,7 +8,7 @@ import pytest
 from conftest import NOW, new_claim
 from sqlalchemy import func, select
 
-from credits import notice
+from credits import notice, queries
 from credits.errors import (
     FourEyesError,
     InvalidState,
@@ -419,7 +419,7 @@ def test_a_reversal_shows_on_the_board_and_in_the_household_entries(session, wor
     assert page.items[1].reversed_by.id == reversal.id
     assert page.items[1].recorder == world.users["clerk"].display_name
     assert page.items[1].approver == world.users["reviewer"].display_name
-    totals = notice.household_totals(session, world.households[0])
+    totals = queries.household_totals(session, world.households[0])
     assert [(t.score, t.balance) for t in totals] == [(0, 0)]
     assert verify(session).ok
 
