@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, g, render_template, request, stream_with_context
@@ -19,8 +19,7 @@ from app.scope import require_permission
 from app.web import client_ip
 from credits import audit as audit_log
 from credits.access import Permission
-from credits.db import utcnow
-from credits.documents.text import TIMEZONE
+from credits.clock import TIMEZONE, today, utc_start_of
 from credits.models import AuditEvent
 from credits.paging import paginate
 
@@ -82,9 +81,9 @@ class AuditFilter:
             query = query.where(AuditEvent.object_type == self.object_type)
         # Dates are village days; events are stored in UTC.
         if self.start:
-            query = query.where(AuditEvent.at >= _utc_start(self.start))
+            query = query.where(AuditEvent.at >= utc_start_of(self.start))
         if self.end:
-            query = query.where(AuditEvent.at < _utc_start(self.end + timedelta(days=1)))
+            query = query.where(AuditEvent.at < utc_start_of(self.end + timedelta(days=1)))
         return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
@@ -93,11 +92,6 @@ def _day(text: str) -> date | None:
         return date.fromisoformat(text.strip()) if text.strip() else None
     except ValueError:
         return None
-
-
-def _utc_start(day: date) -> datetime:
-    """The UTC moment a village day begins, naive like the stored times."""
-    return datetime.combine(day, time(), TIMEZONE).astimezone(UTC).replace(tzinfo=None)
 
 
 def _iso(value: datetime) -> str:
@@ -184,7 +178,7 @@ def audit_csv() -> Response:
             )
             yield flush()
 
-    day = utcnow().replace(tzinfo=UTC).astimezone(TIMEZONE).date().isoformat()
+    day = today().isoformat()
     return Response(
         stream_with_context(rows()),
         mimetype="text/csv",

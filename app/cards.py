@@ -38,9 +38,9 @@ from app.web import client_ip, translate_error
 from credits import cards, queries, search
 from credits.access import Permission, has_permission
 from credits.cards import CardStatus
+from credits.clock import today
 from credits.documents.cards import faces_for, print_cards, render_sheets, sheet_title
 from credits.documents.passbook import print_passbook
-from credits.documents.text import today
 from credits.errors import DomainError, ValidationError
 from credits.i18n import N_
 from credits.models import Group, Household, Village

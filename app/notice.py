@@ -33,6 +33,7 @@ from app.scope import owned, require_permission
 from app.web import client_ip, translate_error
 from credits import notice, queries
 from credits.access import Permission, has_permission
+from credits.clock import to_local
 from credits.db import utcnow
 from credits.documents.notice_sheet import render_notice_sheet
 from credits.errors import DomainError
@@ -220,7 +221,7 @@ def sheet() -> Response:
     )
     buffer.seek(0)
     parts = [village.name, group.name if group else "", scheme.name if scheme else ""]
-    name = "".join(parts) + f"公示表-{notice.to_local(now).date().isoformat()}.pdf"
+    name = "".join(parts) + f"公示表-{to_local(now).date().isoformat()}.pdf"
     return send_file(buffer, mimetype="application/pdf", as_attachment=True, download_name=name)
 
 

@@ -35,7 +35,7 @@ from app.scope import owned, require_permission
 from app.web import client_ip, translate_error
 from credits import cards, queries, search
 from credits.access import Permission
-from credits.documents.text import today
+from credits.clock import today
 from credits.errors import DomainError, ValidationError
 from credits.evidence import MAX_BYTES, check_photo_count, store_photo
 from credits.i18n import N_

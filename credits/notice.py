@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, selectinload
 from credits import audit
 from credits.access import Permission, can_see_village, check_recusal, has_permission, require
 from credits.db import lock_row, utcnow
-from credits.documents.text import TIMEZONE
 from credits.errors import (
     DomainError,
     FourEyesError,
@@ -59,11 +58,6 @@ class TooManyObjections(DomainError):
         "Too many objections were sent from this connection today. Please try again "
         "tomorrow, or tell the village supervisory committee in person."
     )
-
-
-def to_local(value: datetime) -> datetime:
-    """Turn a stored (naive UTC) time into naive village time (Asia/Shanghai)."""
-    return value.replace(tzinfo=UTC).astimezone(TIMEZONE).replace(tzinfo=None)
 
 
 def _house_key(house_number: str) -> tuple[int, str]:

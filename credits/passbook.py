@@ -7,12 +7,12 @@ free text) and the printed statement a clerk hands to a villager without a phone
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from credits.documents.text import TIMEZONE, today
+from credits.clock import local_date, today, utc_start_of
 from credits.errors import ValidationError
 from credits.i18n import N_
 from credits.models import (
@@ -34,16 +34,6 @@ from credits.queries import schemes_of
 from credits.ranking import Standings, household_standings
 
 PER_PAGE = 20
-
-
-def local_date(moment: datetime) -> date:
-    """The village (China) date of a stored naive-UTC moment."""
-    return moment.replace(tzinfo=UTC).astimezone(TIMEZONE).date()
-
-
-def utc_start_of(day: date) -> datetime:
-    """The naive-UTC moment a village (China) day begins."""
-    return datetime.combine(day, time(), TIMEZONE).astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

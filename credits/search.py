@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pypinyin import lazy_pinyin
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from credits.clock import current_period
 from credits.models import Group, Household, Member, PeriodTotal
 
 MAX_QUERY = 50
@@ -20,7 +19,6 @@ HEAD_KEY_LEN = 200
 SEARCH_KEY_LEN = 1000
 # PostgreSQL refuses b-tree index rows above ~2,700 bytes; stay well below.
 SEARCH_KEY_BYTES = 2400
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 # Surnames whose everyday reading differs from the character's most common one.
 SURNAME_READINGS = {
@@ -250,12 +248,6 @@ def search_households(
         return []
     query = household_query(village_id, q).options(selectinload(Household.members))
     return list(session.scalars(query.limit(max(1, min(limit, 50)))))
-
-
-def current_period(now: datetime | None = None) -> int:
-    """This month as yyyymm, in the villages' time zone."""
-    local = now.astimezone(LOCAL_TZ) if now and now.tzinfo else now or datetime.now(LOCAL_TZ)
-    return local.year * 100 + local.month
 
 
 def month_points(

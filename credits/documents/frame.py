@@ -14,8 +14,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from credits.clock import today
 from credits.documents.fonts import PRIMARY, draw_text, register_fonts, text_width
-from credits.documents.text import format_date, today
+from credits.documents.text import format_date
 from credits.i18n import gettext
 
 RED = HexColor("#B3121B")  # 中国红, deep enough to stay red on a cheap laser printer

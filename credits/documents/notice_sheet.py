@@ -15,13 +15,14 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from credits.clock import to_local
 from credits.documents.fonts import draw_text, text_width
 from credits.documents.frame import GOLD, GREY, INK, RED, PageFrame, open_document
 from credits.documents.text import format_date_zh, format_signed
 from credits.i18n import N_, gettext
 from credits.ledger import head_code
 from credits.models import Group, Scheme, Village
-from credits.notice import NoticeItem, public_notice, to_local
+from credits.notice import NoticeItem, public_notice
 
 LINE = HexColor("#9A9A9A")
 HEAD_FILL = HexColor("#F6E7E5")

@@ -18,9 +18,10 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.orm import Session
 
 from credits.cards import card_number
+from credits.clock import today
 from credits.documents.fonts import draw_text, text_width
 from credits.documents.frame import GOLD, GREY, INK, RED, PageFrame, open_document
-from credits.documents.text import format_date, format_signed, today
+from credits.documents.text import format_date, format_signed
 from credits.errors import ValidationError
 from credits.i18n import N_, gettext
 from credits.ledger import head_code

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from babel.dates import format_date as babel_format_date
 
-# Villages print in China time, whatever the server's clock says (DESIGN.md §7).
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 MINUS = "\u2212"  # a true minus is as wide as "+" and does not vanish like a hyphen on paper
 
 
@@ -22,11 +19,6 @@ def format_date(d: date, locale: str = "zh_CN") -> str:
     if locale.lower().startswith("zh"):
         return format_date_zh(d)
     return babel_format_date(d, format="long", locale=locale)
-
-
-def today() -> date:
-    """Today's date in the villages' time zone."""
-    return datetime.now(TIMEZONE).date()
 
 
 def format_signed(points: int) -> str:
