@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, g, render_template, request, stream_with_context
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import Select, select
 
@@ -19,6 +20,7 @@ from app.scope import require_permission
 from app.web import client_ip
 from credits import audit as audit_log
 from credits.access import Permission
+from credits.audit import ACTION_LABELS
 from credits.clock import TIMEZONE, today, utc_start_of
 from credits.models import AuditEvent
 from credits.paging import paginate
@@ -129,6 +131,12 @@ def audit() -> str:
         actions=_distinct(AuditEvent.action),
         object_types=_distinct(AuditEvent.object_type),
     )
+
+
+@bp.app_template_filter("action_label")
+def action_label(action: str) -> str:
+    """Name an audit action in the reader's language."""
+    return gettext(ACTION_LABELS[action]) if action in ACTION_LABELS else action
 
 
 @bp.get("/v/<code>/audit.csv")

@@ -16,7 +16,7 @@ from app.i18n import _safe_next
 from app.web import client_ip, home_url, translate_error
 from credits.errors import DomainError
 from credits.models import User
-from credits.users import authenticate
+from credits.users import authenticate, record_logout
 
 bp = Blueprint("auth", __name__)
 
@@ -73,6 +73,7 @@ def login() -> Response | str | tuple[str, int]:
 @login_required
 def logout() -> Response:
     """Log the user out."""
+    record_logout(db.session, current_user, ip=client_ip())
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))

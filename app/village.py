@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
 from app.scope import owned
 from credits import queries
-from credits.access import visible_villages
+from credits.access import Permission, has_permission, visible_villages
 from credits.models import Scheme, Village
 from credits.rules import rules_by_category
 
@@ -43,6 +44,7 @@ def home() -> str:
     )
     return render_template(
         "village/home.html",
+        admin_links=_admin_links(),
         village=village,
         schemes=schemes,
         page=page,
@@ -51,6 +53,17 @@ def home() -> str:
         groups=queries.groups_of(db.session, village.id),
         stats=queries.village_stats(db.session, village.id),
     )
+
+
+def _admin_links() -> list[tuple[str, str]]:
+    """Links to the pages of the administration the user may open."""
+    links = []
+    if has_permission(current_user, Permission.AUDIT):
+        links.append((_("Audit log"), url_for("admin.audit")))
+    if has_permission(current_user, Permission.PRINT):
+        links.append((_("Print household cards"), url_for("cards.index")))
+        links.append((_("Print the notice sheet"), url_for("notice.sheet")))
+    return links
 
 
 @bp.get("/v/<code>/schemes/<int:scheme_id>/rules")

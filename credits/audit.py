@@ -8,7 +8,47 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from credits.db import utcnow
+from credits.i18n import N_
 from credits.models import AuditEvent, User
+
+# What each action code means, for people reading the log (codes stay stable in exports).
+ACTION_LABELS: dict[str, str] = {
+    "login": N_("Logged in"),
+    "logout": N_("Logged out"),
+    "login.failed": N_("Failed login"),
+    "login.locked": N_("Login refused: account locked"),
+    "user.create": N_("User created"),
+    "village.create": N_("Village created"),
+    "scheme.create": N_("Scheme created"),
+    "rule.change": N_("Rule changed"),
+    "household.create": N_("Household added"),
+    "household.update": N_("Household changed"),
+    "household.move": N_("Household moved to another group"),
+    "household.deactivate": N_("Household deactivated"),
+    "household.reactivate": N_("Household reactivated"),
+    "household.import": N_("Household imported"),
+    "household.import_update": N_("Household updated by import"),
+    "member.create": N_("Member added"),
+    "member.update": N_("Member changed"),
+    "member.deactivate": N_("Member deactivated"),
+    "member.reactivate": N_("Member reactivated"),
+    "evidence.upload": N_("Photo uploaded"),
+    "claim.record": N_("Claim recorded"),
+    "claim.batch": N_("Batch award recorded"),
+    "claim.approve": N_("Claim approved"),
+    "claim.reject": N_("Claim rejected"),
+    "claim.withdraw": N_("Claim withdrawn"),
+    "claim.post": N_("Claim posted to the ledger"),
+    "entry.reverse": N_("Entry reversed"),
+    "objection.raise": N_("Objection raised"),
+    "objection.record_paper": N_("Paper objection recorded"),
+    "objection.uphold": N_("Objection upheld"),
+    "objection.dismiss": N_("Objection dismissed"),
+    "card.reissue": N_("Card reissued"),
+    "card.revoke": N_("Card revoked"),
+    "ledger.rebuild": N_("Balances rebuilt"),
+    "audit.export": N_("Audit log exported"),
+}
 
 
 def _plain(value: Any) -> Any:

@@ -160,3 +160,9 @@ def authenticate(
     audit.log(session, "login", actor=user, village_id=user.village_id, obj=user, ip=ip, at=now)
     session.commit()
     return user
+
+
+def record_logout(session: Session, user: User, *, ip: str | None = None) -> None:
+    """Note a logout in the audit log."""
+    audit.log(session, "logout", actor=user, village_id=user.village_id, obj=user, ip=ip)
+    session.commit()
