@@ -251,7 +251,8 @@ def _one_claim(
     home = rng.choice(homes)
     clerk = rng.choice(clerks)
     member = rng.choice(home.members) if home.members and rng.random() < 0.7 else None
-    note = rng.choice(names["notes"]) if rule.points > 0 else "村委巡查发现，已拍照留存"
+    source = rng.choice(names["sources"]) if rule.points > 0 else "村委巡查发现，已拍照留存"
+    note = f"{rule.title}，{source}"
     photos = (recorder.photo(session, village, clerk, moment),) if rule.evidence_required else ()
     data = ClaimInput(
         household_id=home.id,

@@ -208,6 +208,6 @@ def test_demo_names_file_is_usable() -> None:
     assert len(names["given_female"]) >= 50
     assert names["group_names"] == ["一组", "二组", "三组"]
     assert set(names["village"]) == {"township", "name", "code"}
-    assert len(names["notes"]) >= 20
+    assert len(names["sources"]) >= 5
     given = "".join(names["given_male"] + names["given_female"])
     assert all(ch in given for ch in "堃赟玥昇")
