@@ -75,4 +75,5 @@ def rules(scheme_id: int) -> str:
         village=g.village,
         scheme=scheme,
         categories=rules_by_category(db.session, scheme),
+        can_manage=has_permission(current_user, Permission.MANAGE),
     )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from credits import audit
 from credits.access import Permission, require
+from credits.db import lock_row
 from credits.errors import NotFound, ValidationError
 from credits.i18n import N_
 from credits.models import Rule, RuleVersion, Scheme, User, Village
@@ -42,6 +43,10 @@ class RuleInput:
         """Refuse a rule a village could not sensibly adopt."""
         if not self.category.strip() or not self.title.strip():
             raise ValidationError(N_("A rule needs a category and a title."))
+        if len(self.category.strip()) > 20 or len(self.title.strip()) > 60:
+            raise ValidationError(
+                N_("Keep it short: a category of at most 20 and a title of at most 60 characters.")
+            )
         if self.points == 0 or abs(self.points) > 1000:
             raise ValidationError(N_("Points must be a non-zero whole number up to 1000."))
         for cap in (self.cap_month, self.cap_year):
@@ -99,6 +104,10 @@ def change_rule(
         raise NotFound()
     require(session, actor, Permission.MANAGE, rule.village_id)
     data.validate()
+    lock_row(session, "rule", "id", rule.id)  # one new version at a time
+    session.refresh(rule)
+    if all(getattr(rule, f) == getattr(data, f) for f in RULE_FIELDS):
+        return rule  # nothing changed (or the same form sent twice): no new version
     before = audit.snapshot(rule, "version", *RULE_FIELDS)
     for f in RULE_FIELDS:
         setattr(rule, f, getattr(data, f))
@@ -114,6 +123,63 @@ def change_rule(
         before=before,
         after=audit.snapshot(rule, "version", *RULE_FIELDS),
     )
+    session.commit()
+    return rule
+
+
+def create_rule(
+    session: Session,
+    *,
+    actor: User,
+    scheme_id: int,
+    data: RuleInput,
+    ip: str | None = None,
+) -> Rule:
+    """Add a rule to a scheme's catalogue, with its first version."""
+    scheme = session.get(Scheme, scheme_id)
+    if scheme is None:
+        raise NotFound()
+    require(session, actor, Permission.MANAGE, scheme.village_id)
+    data.validate()
+    lock_row(session, "scheme", "id", scheme.id)  # two admins adding at once get two codes
+    taken = set(session.scalars(select(Rule.code).where(Rule.scheme_id == scheme.id)))
+    number = len(taken) + 1
+    while f"R{number:03d}" in taken:
+        number += 1
+    rule = add_rule(session, scheme, f"R{number:03d}", data, actor=actor)
+    audit.log(
+        session,
+        "rule.create",
+        actor=actor,
+        village_id=rule.village_id,
+        obj=rule,
+        ip=ip,
+        after=audit.snapshot(rule, "code", "version", *RULE_FIELDS),
+    )
+    session.commit()
+    return rule
+
+
+def set_rule_active(
+    session: Session, *, actor: User, rule_id: int, active: bool, ip: str | None = None
+) -> Rule:
+    """Retire a rule from the recording page, or bring it back; its history stays."""
+    rule = session.get(Rule, rule_id)
+    if rule is None:
+        raise NotFound()
+    require(session, actor, Permission.MANAGE, rule.village_id)
+    if rule.active != active:
+        rule.active = active
+        audit.log(
+            session,
+            "rule.activate" if active else "rule.retire",
+            actor=actor,
+            village_id=rule.village_id,
+            obj=rule,
+            ip=ip,
+            before={"active": not active},
+            after={"active": active},
+        )
     session.commit()
     return rule
 
