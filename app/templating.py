@@ -6,19 +6,22 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale, gettext, to_user_timezone
+from flask_login import current_user
 
+from credits.access import Permission, has_permission
 from credits.i18n import N_
 
 DEFAULT_LOCALE = "zh_CN"
 
 # Bottom tab bar, in display order; a tab shows only when its blueprint is registered.
-NAV_ENDPOINTS: tuple[tuple[str, str], ...] = (
-    ("village.home", N_("Home")),
-    ("record.index", N_("Record")),
-    ("review.index", N_("Review")),
-    ("notice.index", N_("Notice")),
-    ("roster.index", N_("Roster")),
-    ("shop.index", N_("Shop")),
+# A tab shows only to users whose role may open it (a cashier sees no 记分 or 审核 tab).
+NAV_ENDPOINTS: tuple[tuple[str, str, Permission], ...] = (
+    ("village.home", N_("Home"), Permission.VIEW),
+    ("record.index", N_("Record"), Permission.RECORD),
+    ("review.index", N_("Review"), Permission.REVIEW),
+    ("notice.index", N_("Notice"), Permission.VIEW),
+    ("roster.index", N_("Roster"), Permission.VIEW),
+    ("shop.index", N_("Shop"), Permission.SHOP),
 )
 
 MINUS = "\u2212"  # a real minus sign reads better than a hyphen next to big digits
@@ -39,8 +42,10 @@ def nav_items() -> list[tuple[str, str, bool]]:
         return []
     current = request.endpoint or ""
     items = []
-    for endpoint, label in NAV_ENDPOINTS:
+    for endpoint, label, permission in NAV_ENDPOINTS:
         if endpoint not in current_app.view_functions:
+            continue
+        if not current_user.is_authenticated or not has_permission(current_user, permission):
             continue
         blueprint = endpoint.split(".", 1)[0]
         url = url_for(endpoint, code=village.code)

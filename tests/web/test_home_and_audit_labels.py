@@ -35,3 +35,14 @@ def test_only_administrators_see_the_audit_link_on_the_home_page(client, web_wor
     home = client.get("/v/VA/").get_data(as_text=True)
     assert "/v/VA/audit" not in home
     assert "/v/VA/cards" in home  # clerks print cards
+
+
+def test_tabs_show_only_the_jobs_a_role_may_do(client, web_world):
+    login(client, web_world.users["cashier"])
+    tabs = client.get("/v/VA/").get_data(as_text=True)
+    assert "/v/VA/record" not in tabs and "/v/VA/review" not in tabs
+    assert "/v/VA/notice" in tabs
+    client.post("/logout")
+    login(client, web_world.users["clerk"])
+    tabs = client.get("/v/VA/").get_data(as_text=True)
+    assert "/v/VA/record" in tabs and "/v/VA/review" not in tabs
