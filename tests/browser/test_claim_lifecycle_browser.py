@@ -8,10 +8,7 @@ posts. A second claim is stopped by an upheld objection and never posts.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,11 +16,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, SHOTS, TABLET, live_server
 from conftest import BACKENDS, PASSWORD, PG_URL, _truncate_pg, build_village
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from sqlalchemy import func, select, update
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
@@ -45,17 +42,6 @@ from credits.workflow import ClaimInput, approve_claim, record_claim
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-TABLET = {"width": 800, "height": 1280}
-# Screenshots go to docs/screenshots only when asked (SCREENSHOT_DIR=docs/screenshots),
-# so a test run leaves the working tree as it found it.
-SHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "merit-shots")
 
 # What the pages say, in Chinese (the app's default language).
 HELD = "有异议，待村务监督委员会评议，暂不入账"
@@ -128,18 +114,14 @@ def village(flask_app) -> Village:
 
 @pytest.fixture(scope="module")
 def server(flask_app, village) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, flask_app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
+    with live_server(flask_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

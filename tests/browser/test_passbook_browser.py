@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import segno
+from browser_support import CHROMIUM, CHROMIUM_ARGS, PHONE, SHOTS, TABLET, live_server
 from conftest import NOW, PASSWORD, new_claim
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from credits import cards
@@ -22,19 +19,6 @@ from credits.models import Household
 from credits.workflow import post_due
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-PHONE = {"width": 390, "height": 844}
-TABLET = {"width": 800, "height": 1280}
-# Screenshots go to docs/screenshots only when asked (SCREENSHOT_DIR=docs/screenshots),
-# so a test run leaves the working tree as it found it.
-SHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "merit-shots")
 
 
 @pytest.fixture
@@ -51,12 +35,8 @@ def server(app, web_world) -> Iterator[str]:
             approve_by="reviewer",
             now=NOW + timedelta(days=9),
         )
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +47,7 @@ def playwright() -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def browser(playwright) -> Iterator[object]:
-    chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield chromium
     chromium.close()
 
@@ -205,7 +185,7 @@ def test_scanning_with_the_camera(app, server, web_world, playwright, tmp_path):
     video = tmp_path / "card.y4m"
     _y4m(frame, video)
     camera = playwright.chromium.launch(
-        executable_path="/usr/bin/chromium",
+        executable_path=CHROMIUM,
         args=[
             *CHROMIUM_ARGS,
             "--use-fake-device-for-media-stream",
@@ -235,7 +215,7 @@ def test_on_a_plain_http_lan_address_the_photo_scan_still_works(
     # A tablet opening http://<LAN name>: not a secure context, so no live camera.
     port = server.rsplit(":", 1)[1]
     lan = playwright.chromium.launch(
-        executable_path="/usr/bin/chromium",
+        executable_path=CHROMIUM,
         args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP jifen.lan 127.0.0.1"],
     )
     try:

@@ -3,15 +3,14 @@ and a reviewer approves the claim in the queue. Chromium through Playwright, 800
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, TABLET, live_server
 from conftest import PASSWORD
 from PIL import Image
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from credits.models import Claim, ClaimState, Evidence
@@ -19,30 +18,16 @@ from credits.models import Claim, ClaimState, Evidence
 pytestmark = pytest.mark.browser
 
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-TABLET = {"width": 800, "height": 1280}
-
-
 @pytest.fixture
 def server(app, web_world) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
