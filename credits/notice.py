@@ -489,35 +489,9 @@ def raise_objection(
         return duplicate
     if ip:
         _check_flood(session, claim, ip, now)
-    objection = Objection(
-        village_id=claim.village_id,
-        claim_id=claim.id,
-        name=name,
-        contact=contact,
-        reason=reason,
-        state=ObjectionState.OPEN,
-        created_at=now,
+    return _open_objection(
+        session, claim, name, contact, reason, now, action="objection.raise", actor=None, ip=ip
     )
-    session.add(objection)
-    audit.log(
-        session,
-        "objection.raise",
-        actor=None,
-        actor_name=name,
-        village_id=claim.village_id,
-        obj=objection,
-        ip=ip,
-        at=now,
-        after={
-            "claim_id": claim.id,
-            "name": name,
-            "contact": contact,
-            "reason": reason,
-            "state": ObjectionState.OPEN,
-        },
-    )
-    session.commit()
-    return objection
 
 
 def record_paper_objection(
@@ -545,6 +519,32 @@ def record_paper_objection(
     if duplicate is not None:
         session.rollback()
         return duplicate
+    return _open_objection(
+        session,
+        claim,
+        name,
+        contact,
+        reason,
+        now,
+        action="objection.record_paper",
+        actor=actor,
+        ip=ip,
+    )
+
+
+def _open_objection(
+    session: Session,
+    claim: Claim,
+    name: str,
+    contact: str,
+    reason: str,
+    now: datetime,
+    *,
+    action: str,
+    actor: User | None,
+    ip: str | None,
+) -> Objection:
+    """Store an open objection (it holds the claim) with its audit event, and commit."""
     objection = Objection(
         village_id=claim.village_id,
         claim_id=claim.id,
@@ -552,14 +552,16 @@ def record_paper_objection(
         contact=contact,
         reason=reason,
         state=ObjectionState.OPEN,
-        received_by_id=actor.id,
+        received_by_id=actor.id if actor else None,
         created_at=now,
     )
     session.add(objection)
     audit.log(
         session,
-        "objection.record_paper",
+        action,
         actor=actor,
+        # A villager's objection is signed with the name they gave.
+        actor_name=None if actor else name,
         village_id=claim.village_id,
         obj=objection,
         ip=ip,
