@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from credits.evidence import evidence_of
@@ -23,6 +23,7 @@ from credits.models import (
     User,
 )
 from credits.paging import Page, paginate
+from credits.search import household_query
 
 
 def schemes_of(session: Session, village_id: int) -> list[Scheme]:
@@ -86,26 +87,8 @@ def household_page(
     per_page: int = 30,
 ) -> Page[dict[str, Any]]:
     """Return one page of households with each scheme's score and balance."""
-    query = (
-        select(Household)
-        .where(Household.village_id == village_id)
-        .options(selectinload(Household.group))
-    )
-    if q.strip():
-        like = f"%{q.strip()}%"
-        members = select(Member.household_id).where(
-            Member.village_id == village_id, Member.name.like(like)
-        )
-        query = query.where(
-            or_(
-                Household.head_name.like(like),
-                Household.house_number.like(like),
-                Household.id.in_(members),
-            )
-        )
-    if group_id:
-        query = query.where(Household.group_id == group_id)
-    query = query.order_by(Household.active.desc(), Household.group_id, Household.id)
+    # The same search as the roster: name, pinyin initials, house number or group.
+    query = household_query(village_id, q, group_id=group_id, status="all")
     result = paginate(session, query, page, per_page)
     ids = [h.id for h in result.items]
     cells: dict[tuple[int, int], tuple[int, int]] = {}

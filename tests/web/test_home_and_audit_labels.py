@@ -46,3 +46,10 @@ def test_tabs_show_only_the_jobs_a_role_may_do(client, web_world):
     login(client, web_world.users["clerk"])
     tabs = client.get("/v/VA/").get_data(as_text=True)
     assert "/v/VA/record" in tabs and "/v/VA/review" not in tabs
+
+
+def test_home_search_finds_households_by_pinyin_initials(client, web_world):
+    login(client, web_world.users["clerk"])
+    page = client.get("/v/VA/?q=zjh").get_data(as_text=True)
+    assert "张建华" in page
+    assert "李秀兰" not in page
