@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, g, request
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_login import LoginManager
@@ -10,7 +10,9 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from credits.db import Base, configure_engine
+from credits.db import Base, configure_engine, start_reading, stop_reading
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 login_manager = LoginManager()
@@ -23,8 +25,27 @@ migrate = Migrate()
 def init_app(app: Flask) -> None:
     """Attach the database and migrations, and give SQLite our engine settings."""
     db.init_app(app)
+    init_reads(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     compress.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+
+
+def _begin_request() -> None:
+    # A GET never writes (DESIGN §4.10): its SQLite transactions begin DEFERRED.
+    if request.method in SAFE_METHODS:
+        g.reading_token = start_reading()
+
+
+def _end_request(_exc: BaseException | None) -> None:
+    token = g.pop("reading_token", None)
+    if token is not None:
+        stop_reading(token)
+
+
+def init_reads(app: Flask) -> None:
+    """Mark safe requests as read-only before anything touches the database."""
+    app.before_request(_begin_request)
+    app.teardown_request(_end_request)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,13 +26,43 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# True while serving a request that must not write (a GET): SQLite then begins its
+# transactions DEFERRED, so readers never wait for the write lock nor hold it.
+_reading: ContextVar[bool] = ContextVar("merit_reading", default=False)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Run a block whose transactions only read (SQLite: BEGIN DEFERRED)."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def start_reading() -> object:
+    """Mark the current context as read-only; pass the token to `stop_reading`."""
+    return _reading.set(True)
+
+
+def stop_reading(token: object) -> None:
+    """End a read-only context begun with `start_reading`."""
+    _reading.reset(token)  # type: ignore[arg-type]
+
+
 def utcnow() -> datetime:
     """Return the current UTC time as a naive datetime, whole seconds (what we store)."""
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def configure_engine(engine: Engine) -> Engine:
-    """Give a SQLite engine WAL, foreign keys and writer-serialising transactions."""
+    """Give a SQLite engine WAL, foreign keys and writer-serialising transactions.
+
+    Transactions begin IMMEDIATE (the write lock at BEGIN: a transaction that reads
+    and then writes never fails on a stale WAL snapshot, and writers queue), except
+    inside `reading()`, where they begin DEFERRED and take no lock at all.
+    """
     if engine.dialect.name != "sqlite" or getattr(engine, "_merit_configured", False):
         return engine
 
@@ -46,9 +79,7 @@ def configure_engine(engine: Engine) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock at BEGIN: a transaction that reads and then
-        # writes can never fail on a stale WAL snapshot, and writers queue politely.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _reading.get() else "BEGIN IMMEDIATE")
 
     engine._merit_configured = True  # type: ignore[attr-defined]
     return engine
