@@ -8,10 +8,12 @@ from typing import Any
 from flask import Flask
 
 from app import (
+    account,
     admin,
     auth,
     cards,
     cli,
+    cli_users,
     config,
     errors,
     evidence,
@@ -26,12 +28,15 @@ from app import (
     rules,
     scope,
     templating,
+    users,
     village,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINTS = (
     auth,
+    account,
+    users,
     i18n,
     village,
     rules,
@@ -64,5 +69,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     cli.init_app(app)
+    cli_users.init_app(app)
     errors.init_app(app)
     return app

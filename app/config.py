@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,18 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         LANGUAGES=("zh_CN", "en"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=timedelta(days=int(os.environ.get("REMEMBER_DAYS", "30"))),
+        # A staff session ends after this long without a request (a lost tablet).
+        SESSION_IDLE_HOURS=float(os.environ.get("SESSION_IDLE_HOURS", "12")),
+        PREFERRED_URL_SCHEME=os.environ.get("PREFERRED_URL_SCHEME", "http"),
+        REDIS_URL=os.environ.get("REDIS_URL", ""),
+        # Failed logins allowed before the address waits (per account, and in all).
+        LOGIN_FAILURES_PER_ACCOUNT=os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes"),
+        LOGIN_FAILURES_PER_ADDRESS=os.environ.get(
+            "LOGIN_FAILURES_PER_ADDRESS", "10 per 15 minutes"
+        ),
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
         PAGE_SIZE=30,
@@ -59,3 +72,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)
     if overrides:
         app.config.update(overrides)
+    secure = app.config["PREFERRED_URL_SCHEME"] == "https"
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if not (overrides and key in overrides):
+            app.config[key] = secure

@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask, g, request
 from flask_babel import Babel
 from flask_compress import Compress
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +23,15 @@ compress = Compress()  # slow village connections: pages, CSS and JS go compress
 migrate = Migrate()
 
 
+def _client_address() -> str:
+    # ProxyFix (TRUSTED_PROXIES) has already put the real client address here.
+    return request.remote_addr or "unknown"
+
+
+# Memory storage in one process; Redis (REDIS_URL) shares the counts between workers.
+limiter = Limiter(_client_address, storage_uri="memory://", headers_enabled=False)
+
+
 def init_app(app: Flask) -> None:
     """Attach the database and migrations, and give SQLite our engine settings."""
     db.init_app(app)
@@ -29,6 +39,8 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     compress.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 

@@ -58,6 +58,8 @@ def home() -> str:
 def _admin_links() -> list[tuple[str, str]]:
     """Links to the pages of the administration the user may open."""
     links = []
+    if has_permission(current_user, Permission.MANAGE_USERS):
+        links.append((_("Staff accounts"), url_for("users.index")))
     if has_permission(current_user, Permission.AUDIT):
         links.append((_("Audit log"), url_for("admin.audit")))
     if has_permission(current_user, Permission.PRINT):

@@ -85,9 +85,3 @@ class LoginFailed(DomainError):
     code = "login_failed"
     status = 401
     message = N_("Wrong user name or password.")
-
-
-class AccountLocked(DomainError):
-    code = "account_locked"
-    status = 429
-    message = N_("Too many failed logins. Try again after %(minutes)s minutes.")

@@ -1,26 +1,27 @@
-"""Staff accounts: creation, password hashing and login with lock-out."""
+"""Staff accounts: creation, password hashing and login.
+
+Failed logins are not answered with a lock-out here (an attacker would control it):
+the web layer throttles failures per account-and-address and per address.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from credits import audit
+from credits import audit, sessions
 from credits.db import utcnow
-from credits.errors import AccountLocked, LoginFailed, ValidationError
+from credits.errors import LoginFailed, ValidationError
 from credits.i18n import N_
 from credits.models import Household, Region, Role, User, Village
 from credits.models.user import REGION_ROLES
+from credits.passwords import MAX_LENGTH, check_password_rule
 
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
-MIN_PASSWORD_LENGTH = 8
 _N, _R, _P = 2**14, 8, 1
 
 
@@ -67,15 +68,15 @@ def create_user(
     household_id: int | None = None,
     actor: User | None = None,
     ip: str | None = None,
+    must_change_password: bool = False,
 ) -> User:
     """Create a staff login after checking its role and scope fit together."""
     username = username.strip()
     if not username or len(username) > 50:
         raise ValidationError(N_("A user name of 1 to 50 characters is required."))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            N_("The password must have at least %(n)s characters."), n=MIN_PASSWORD_LENGTH
-        )
+    if any(ord(ch) < 33 or ord(ch) == 127 for ch in username):
+        raise ValidationError(N_("A user name may not contain spaces or control characters."))
+    check_password_rule(password, username=username)
     if role not in set(Role):
         raise ValidationError(N_("Unknown role: %(role)s."), role=role)
     if role in REGION_ROLES:
@@ -98,6 +99,7 @@ def create_user(
         village_id=village_id,
         region_id=region_id,
         household_id=household_id,
+        must_change_password=must_change_password,
     )
     session.add(user)
     session.flush()
@@ -122,24 +124,20 @@ def authenticate(
     ip: str | None = None,
     now: datetime | None = None,
 ) -> User:
-    """Return the user whose password matches, counting failures and locking after five."""
+    """Return the active user whose password matches; audit every failure."""
     now = now or utcnow()
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
-        audit.log(
-            session, "login.locked", actor=user, village_id=user.village_id, obj=user, ip=ip, at=now
-        )
-        session.commit()
-        raise AccountLocked(minutes=minutes)
+    name = username.strip()[:50]
+    user = session.scalar(select(User).where(User.username == name)) if name else None
     if user is None:
-        _spend_a_hash(password)
-    if user is None or not user.active or not check_password(user.password_hash, password):
+        _spend_a_hash(password[:MAX_LENGTH])
+    if (
+        user is None
+        or not user.active
+        or len(password) > MAX_LENGTH
+        or not check_password(user.password_hash, password)
+    ):
         if user is not None:
             user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                user.failed_logins = 0
         audit.log(
             session,
             "login.failed",
@@ -148,21 +146,40 @@ def authenticate(
             obj=user,
             ip=ip,
             at=now,
-            actor_name=username.strip()[:50],
+            actor_name=name,
         )
         session.commit()
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            raise AccountLocked(minutes=LOCK_MINUTES)
         raise LoginFailed()
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     audit.log(session, "login", actor=user, village_id=user.village_id, obj=user, ip=ip, at=now)
-    session.commit()
     return user
 
 
-def record_logout(session: Session, user: User, *, ip: str | None = None) -> None:
-    """Note a logout in the audit log."""
+def record_logout(
+    session: Session, user: User, *, token: str | None = None, ip: str | None = None
+) -> None:
+    """End the login session on the server and note the logout in the audit log."""
+    if token:
+        sessions.end_session(session, token, reason="logout")
     audit.log(session, "logout", actor=user, village_id=user.village_id, obj=user, ip=ip)
     session.commit()
+
+
+def login(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    ip: str = "",
+    device: str = "",
+    remember: bool = False,
+    now: datetime | None = None,
+) -> tuple[User, str]:
+    """Check a login and open its server-side session; return the user and the token."""
+    now = now or utcnow()
+    user = authenticate(session, username, password, ip=ip, now=now)
+    token = sessions.open_session(session, user, ip=ip, device=device, remember=remember, now=now)
+    session.commit()
+    return user, token

@@ -25,7 +25,7 @@ from credits.villages import add_household, create_village, ensure_group
 from credits.workflow import ClaimInput, approve_claim, post_due, record_claim
 
 NAMES_FILE = Path(__file__).resolve().parent / "names.toml"
-DEMO_PASSWORD = "demo1234"
+DEMO_PASSWORD = "taoyuan-2026"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from credits.models.household import Household, Member
 from credits.models.ledger import Balance, ChainHead, EntryKind, LedgerEntry, PeriodTotal
 from credits.models.region import Group, Region, Village
 from credits.models.scheme import Account, Rule, RuleVersion, Scheme
+from credits.models.staff_session import StaffSession
 from credits.models.user import Role, User
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Rule",
     "RuleVersion",
     "Scheme",
+    "StaffSession",
     "User",
     "Village",
 ]

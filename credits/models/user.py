@@ -42,6 +42,8 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
     last_login_at: Mapped[datetime | None] = mapped_column()
+    # Set by an administrator's reset: the user must choose a new password first.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     region: Mapped[Region | None] = relationship()
@@ -62,4 +64,7 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The web layer sets `_session_token` (not a column) to the login session this
+        # object was loaded for, so the id Flask-Login keeps in its cookies names it.
+        token = getattr(self, "_session_token", None)
+        return f"{self.id}:{token}" if token else str(self.id)
