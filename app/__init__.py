@@ -27,6 +27,7 @@ from app import (
     roster,
     rules,
     scope,
+    security,
     templating,
     users,
     village,
@@ -66,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     scope.init_app(app)
     templating.init_app(app)
+    security.init_app(app)
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     cli.init_app(app)
