@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from app import (
     auth,
     cards,
     cli,
+    cli_backup,
     cli_users,
     config,
     errors,
@@ -55,9 +57,10 @@ BLUEPRINTS = (
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI, error handlers."""
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(instance or ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
@@ -72,5 +75,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     cli.init_app(app)
     cli_users.init_app(app)
+    cli_backup.init_app(app)
     errors.init_app(app)
     return app
