@@ -33,6 +33,42 @@ def ensure_region(session: Session, name: str, level: str, parent: Region | None
     return region
 
 
+def _township(session: Session, township: str, county: str | None) -> Region:
+    """Find or create the township a new village belongs to.
+
+    Without a county, an existing township of that name is used when there is exactly
+    one; when several counties have one, the caller must say which (no silent second
+    top-level township that the existing township's admin would never see).
+    """
+    if county:
+        return ensure_region(
+            session, township, "township", ensure_region(session, county, "county")
+        )
+    found = list(
+        session.scalars(
+            select(Region)
+            .where(Region.name == township, Region.level == "township")
+            .order_by(Region.id)
+        )
+    )
+    if len(found) > 1:
+        parents = {
+            r.id: r
+            for r in session.scalars(
+                select(Region).where(Region.id.in_([f.parent_id for f in found if f.parent_id]))
+            )
+        }
+        choices = "、".join(
+            parents[r.parent_id].name if r.parent_id in parents else "—" for r in found
+        )
+        raise ValidationError(
+            N_("There are several townships named %(name)s; name the county too (%(choices)s)."),
+            name=township,
+            choices=choices,
+        )
+    return found[0] if found else ensure_region(session, township, "township")
+
+
 def create_village(
     session: Session,
     *,
@@ -50,8 +86,7 @@ def create_village(
         raise ValidationError(N_("A village needs a name and a township."))
     if session.scalar(select(Village.id).where(Village.code == code)):
         raise ValidationError(N_("The village code %(code)s is taken."), code=code)
-    parent = ensure_region(session, county, "county") if county else None
-    region = ensure_region(session, township, "township", parent)
+    region = _township(session, township, county.strip() if county else None)
     village = Village(region_id=region.id, name=name, code=code, card_secret=new_card_secret())
     session.add(village)
     session.flush()
