@@ -26,10 +26,20 @@ def households_page(
     page: int = 1,
     per_page: int = 30,
 ) -> Page[Household]:
-    """One page of a village's households matching a search, best matches first."""
+    """One page of a village's households matching a search, best matches first.
+
+    `extra["matched"]` holds, per household id, the labels of the members (not the head)
+    the search found.
+    """
     status = status if status in STATUSES else "active"
     query = search.household_query(village_id, q, group_id=group_id, status=status)
-    return paginate(session, query.options(selectinload(Household.members)), page, per_page)
+    found = paginate(session, query.options(selectinload(Household.members)), page, per_page)
+    # The members a search found, by household: the list shows them under the head.
+    found.extra["matched"] = {
+        h.id: [search.member_label(m, h.members) for m in search.matching_members(h, q)]
+        for h in found.items
+    }
+    return found
 
 
 @dataclass
