@@ -111,3 +111,12 @@ def test_two_members_of_one_name_are_told_apart_by_birth_year(
     page = text(client.get(f"/v/VA/record?household={home_id}"))
     assert "<span>张小明（1990）</span>" in page and "<span>张小明（2015）</span>" in page
     assert "<span>张建华</span>" in page
+
+
+def test_the_recording_page_without_javascript_names_the_member_found(
+    client: FlaskClient, web_world: VillageWorld
+) -> None:
+    login(client, web_world.users["clerk"])
+    page = text(client.get("/v/VA/record?q=小明"))
+    assert page.count('class="hh-hit-member"') == 3
+    assert "成员：欧小明" in page and "成员：李小明" in page
