@@ -157,7 +157,7 @@ def _render_household(
         household=household,
         card_number=cards.card_number(household),
         url=url,
-        qr_svg=Markup(qr.svg_inline(scale=5, dark="#1d1b1a", omitsize=True)),
+        qr_svg=Markup(qr.svg_inline(scale=5, dark="#1d1b1a")),
         qr_version=qr.version,
         reissue_form=reissue,
         revoke_form=revoke or RevokeForm(formdata=None),

@@ -21,13 +21,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-import segno
-from segno import consts
 from sqlalchemy.orm import Session
 
-from credits import audit
+from credits import audit, qr
 from credits.access import Permission, can_see_village, has_permission
 from credits.db import lock_row, utcnow
 from credits.errors import NotFound, PermissionDenied, ValidationError
@@ -175,16 +172,15 @@ def card_number(household: Household) -> str:
     return f"{household.village.code}-{household.id:04d}-{household.card_version}"
 
 
-def make_qr(url: str) -> segno.QRCode:
+def make_qr(url: str) -> qr.QRSymbol:
     """Encode a card URL: the prefix in byte mode, the token in the denser alphanumeric mode."""
     prefix, sep, token = url.rpartition(PATH_PREFIX)
+    content: qr.Segments = url
     if sep and token and _TOKEN_RE.match(token):
-        content: Any = [(prefix + sep, consts.MODE_BYTE), (token, consts.MODE_ALPHANUMERIC)]
-    else:
-        content = url
+        content = [(prefix + sep, qr.BYTE), (token, qr.ALPHANUMERIC)]
     # Never a Micro QR: phone cameras do not read them. boost_error raises the error
     # level above M whenever the same symbol size allows, for worn laminated cards.
-    return segno.make_qr(content, error="m", boost_error=True)
+    return qr.make(content, error="M", boost_error=True)
 
 
 # ---- resolving a scanned card ------------------------------------------------------

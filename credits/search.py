@@ -276,8 +276,33 @@ def month_points(
     return {household_id: totals.get(household_id, 0) for household_id in ids}
 
 
-def household_json(household: Household, month_points: int = 0) -> dict[str, Any]:
-    """The shape the recording page and the card scanner show for a household."""
+def member_label(member: Member, namesakes: Iterable[Member]) -> str:
+    """A member's name, with the birth year when another active member has the same name."""
+    twin = any(o.id != member.id and o.active and o.name == member.name for o in namesakes)
+    return f"{member.name}（{member.birth_year}）" if twin and member.birth_year else member.name
+
+
+def matching_members(household: Household, q: str) -> list[Member]:
+    """The active members other than the head whose name, initials or pinyin contain q."""
+    text = normalise_query(q)
+    if not text:
+        return []
+    return [
+        m
+        for m in household.members
+        if m.active
+        and m.name != household.head_name
+        and any(text in token for token in name_tokens(m.name))
+    ]
+
+
+def household_json(household: Household, month_points: int = 0, q: str = "") -> dict[str, Any]:
+    """The shape the recording page and the card scanner show for a household.
+
+    Each member has a label that tells namesakes apart by birth year; `matched` lists the
+    ids of the members (not the head) a search for q found.
+    """
+    active = [m for m in household.members if m.active]
     return {
         "id": household.id,
         "head_name": household.head_name,
@@ -285,10 +310,16 @@ def household_json(household: Household, month_points: int = 0) -> dict[str, Any
         "group": household.group.name if household.group else "",
         "month_points": month_points,
         "members": [
-            {"id": m.id, "name": m.name, "relation": m.relation}
-            for m in household.members
-            if m.active
+            {
+                "id": m.id,
+                "name": m.name,
+                "relation": m.relation,
+                "birth_year": m.birth_year,
+                "label": member_label(m, active),
+            }
+            for m in active
         ],
+        "matched": [m.id for m in matching_members(household, q)],
     }
 
 
@@ -296,4 +327,4 @@ def search_json(session: Session, village_id: int, q: str, limit: int = 10) -> d
     """The as-you-type answer: {"households": [household_json, ...]}."""
     found = search_households(session, village_id, q, limit)
     points = month_points(session, village_id, [h.id for h in found])
-    return {"households": [household_json(h, points.get(h.id, 0)) for h in found]}
+    return {"households": [household_json(h, points.get(h.id, 0), q) for h in found]}

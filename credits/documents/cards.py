@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
-import segno
 from reportlab.lib.colors import HexColor, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -27,6 +26,7 @@ from credits.documents.frame import GOLD, GREY, INK, RED, open_document
 from credits.errors import NotFound, ValidationError
 from credits.i18n import N_, gettext
 from credits.models import Group, Household, Village
+from credits.qr import QRSymbol
 from credits.queries import schemes_of
 
 CARD_W = 85.6 * mm
@@ -102,23 +102,12 @@ def draw_crop_marks(canvas: Canvas, pagesize: tuple[float, float] = A4) -> None:
     canvas.restoreState()
 
 
-def draw_qr(canvas: Canvas, qr: segno.QRCode, x: float, y: float, size: float) -> None:
+def draw_qr(canvas: Canvas, qr: QRSymbol, x: float, y: float, size: float) -> None:
     """Draw a QR symbol as one vector path of dark runs; (x, y) is its lower-left corner."""
-    matrix = qr.matrix
-    modules = len(matrix)
-    unit = size / modules
+    unit = size / qr.size
     path = canvas.beginPath()
-    for r, row in enumerate(matrix):
-        top = y + size - (r + 1) * unit
-        c = 0
-        while c < modules:
-            if row[c] & 0x1:
-                start = c
-                while c < modules and row[c] & 0x1:
-                    c += 1
-                path.rect(x + start * unit, top, (c - start) * unit, unit)
-            else:
-                c += 1
+    for r, c, n in qr.runs():
+        path.rect(x + c * unit, y + size - (r + 1) * unit, n * unit, unit)
     canvas.saveState()
     canvas.setFillColor(INK)
     canvas.drawPath(path, stroke=0, fill=1)

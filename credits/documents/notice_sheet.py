@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO
 
-import segno
 from reportlab.lib.colors import Color, HexColor, white
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -23,6 +22,7 @@ from credits.i18n import N_, gettext
 from credits.ledger import head_code
 from credits.models import Group, Scheme, Village
 from credits.notice import NoticeItem, public_notice
+from credits.qr import make as make_qr
 
 LINE = HexColor("#9A9A9A")
 HEAD_FILL = HexColor("#F6E7E5")
@@ -69,7 +69,7 @@ def public_notice_url(base_url: str, village: Village, group: Group | None = Non
 
 def draw_qr(canvas: Canvas, x: float, y: float, size: float, data: str) -> None:
     """Draw a QR code (never micro) as vector squares, quiet zone included, lower-left at x, y."""
-    qr = segno.make(data, micro=False, error="m")
+    qr = make_qr(data, error="M")
     matrix = qr.matrix
     border = 2  # modules; white paper around the box adds the rest of the quiet zone
     count = len(matrix) + 2 * border

@@ -195,7 +195,13 @@
       chips.textContent = "";
       chips.appendChild(whole);
       $("input", whole).checked = true;
-      (h.members || []).forEach(function (p) { chips.appendChild(chip("radio", "member", p.id, p.name)); });
+      var matched = h.matched || [];
+      (h.members || []).forEach(function (p) {
+        var c = chip("radio", "member", p.id, p.label || p.name);
+        // A search that found one member (not the head) means that member did the deed.
+        if (matched.length === 1 && matched[0] === p.id) { $("input", c).checked = true; }
+        chips.appendChild(c);
+      });
       members.hidden = !(h.members && h.members.length);
       showError(form, "");
       q.value = "";
@@ -224,6 +230,11 @@
         btn.type = "button";
         btn.appendChild(el("span", "hh-hit-name", h.head_name));
         btn.appendChild(el("span", "hh-hit-meta", place(h)));
+        var found = (h.members || []).filter(function (p) { return (h.matched || []).indexOf(p.id) >= 0; });
+        if (found.length) {
+          btn.appendChild(el("span", "hh-hit-member", (form.getAttribute("data-msg-member") || "") +
+            found.map(function (p) { return p.label || p.name; }).join("、")));
+        }
         btn.addEventListener("click", function () { choose(h); });
         li.appendChild(btn);
         ul.appendChild(li);
@@ -375,7 +386,7 @@
       li.appendChild(head);
       if (h.members && h.members.length > 1) {
         var chips = el("div", "chips batch-members");
-        h.members.forEach(function (p) { chips.appendChild(chip("checkbox", "m", h.id + "-" + p.id, p.name)); });
+        h.members.forEach(function (p) { chips.appendChild(chip("checkbox", "m", h.id + "-" + p.id, p.label || p.name)); });
         li.appendChild(chips);
       }
       list.insertBefore(li, list.firstChild);

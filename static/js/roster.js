@@ -9,6 +9,7 @@
   var searchUrl = input.getAttribute("data-search-url");
   var detailUrl = input.getAttribute("data-detail-url");
   var membersLabel = input.getAttribute("data-members-label") || "";
+  var memberLabel = input.getAttribute("data-member-label") || membersLabel;
   var noneLabel = input.getAttribute("data-none-label") || "";
   var timer = null;
   var controller = null;
@@ -43,8 +44,13 @@
       a.appendChild(text("span", "roster-suggest-name", h.head_name));
       var where = [h.group, h.house_number].filter(Boolean).join(" · ");
       if (where) a.appendChild(text("span", "roster-suggest-meta", where));
-      var others = h.members.filter(function (m) { return m.name !== h.head_name; })
-        .map(function (m) { return m.name; });
+      var matched = h.matched || [];
+      var found = h.members.filter(function (m) { return matched.indexOf(m.id) >= 0; });
+      var others = h.members.filter(function (m) { return m.name !== h.head_name && matched.indexOf(m.id) < 0; })
+        .map(function (m) { return m.label || m.name; });
+      if (found.length) {
+        a.appendChild(text("span", "roster-suggest-match", memberLabel + "：" + found.map(function (m) { return m.label || m.name; }).join("、")));
+      }
       if (others.length) a.appendChild(text("span", "roster-suggest-members", membersLabel + "：" + others.join("、")));
       li.appendChild(a);
       list.appendChild(li);

@@ -76,6 +76,7 @@ BAD_ROWS: list[list[Any] | None] = [
 ]
 FOOTER = "制表人：村会计    审核：村主任"
 FOOTER_SHOWN = "制表人:村会计 审核:村主任"  # as normalised (NFKC, spaces collapsed)
+FOOTER_NOTE = "Skipped as the form's footer, not a person: “%(text)s”."
 
 
 def messy_xlsx(rows: list[list[Any] | None]) -> bytes:
@@ -161,7 +162,7 @@ GOOD_PROBLEMS = [
         "show a box with its code instead.",
         {"name": "王𰻞", "chars": "𰻞"},
     ),
-    (19, WARNING, "Skipped as a note: “%(text)s”.", {"text": FOOTER_SHOWN}),
+    (19, WARNING, FOOTER_NOTE, {"text": FOOTER_SHOWN}),
 ]
 
 
@@ -238,7 +239,7 @@ def test_preview_names_every_error_with_its_line(session: Session, world: Villag
             "The head %(head)s of %(name)s is in %(group)s (line %(first)s), not in %(here)s.",
             {"head": "孙立新", "name": "孙小妹", "group": "二组", "first": 10, "here": "一组"},
         ),
-        (25, WARNING, "Skipped as a note: “%(text)s”.", {"text": FOOTER_SHOWN}),
+        (25, WARNING, FOOTER_NOTE, {"text": FOOTER_SHOWN}),
     ]
     assert {p.column for p in plan.problems if p.line == 22 and p.severity == ERROR} == {
         "出生年月",

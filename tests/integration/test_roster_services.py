@@ -458,9 +458,22 @@ def test_household_json_has_the_shape_the_recording_page_uses(
         "group": "一组",
         "month_points": 10,
         "members": [
-            {"id": members[0].id, "name": "张建华", "relation": "户主"},
-            {"id": members[1].id, "name": "张小明", "relation": "子"},
+            {
+                "id": members[0].id,
+                "name": "张建华",
+                "relation": "户主",
+                "birth_year": members[0].birth_year,
+                "label": "张建华",
+            },
+            {
+                "id": members[1].id,
+                "name": "张小明",
+                "relation": "子",
+                "birth_year": members[1].birth_year,
+                "label": "张小明",
+            },
         ],
+        "matched": [],
     }
     answer = search_json(session, world.village.id, "zjh")
     assert [h["head_name"] for h in answer["households"]] == ["张建华"]
@@ -471,6 +484,7 @@ def test_household_json_has_the_shape_the_recording_page_uses(
         "group",
         "month_points",
         "members",
+        "matched",
     }
 
 

@@ -345,7 +345,7 @@ def read_csv(response) -> list[dict[str, str]]:
 def test_admins_export_the_audit_log_as_csv(app, client, web_world):
     objection_id = open_objection(app, fresh_claim(app, web_world), name="王大伯")
     login(client, web_world.users["admin"])
-    response = client.get("/v/VA/audit.csv")
+    response = client.post("/v/VA/audit.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = read_csv(response)
@@ -359,10 +359,10 @@ def test_admins_export_the_audit_log_as_csv(app, client, web_world):
     approve = next(r for r in rows if r["action"] == "claim.approve")
     assert json.loads(approve["before"]) == {"state": "recorded"}
     # Filters apply to the export too; the export itself is audited.
-    only = read_csv(client.get("/v/VA/audit.csv?action=objection.raise"))
+    only = read_csv(client.post("/v/VA/audit.csv?action=objection.raise"))
     assert [r["action"] for r in only] == ["objection.raise"]
     future = (utcnow() + timedelta(days=3)).date().isoformat()
-    assert read_csv(client.get(f"/v/VA/audit.csv?from={future}")) == []
+    assert read_csv(client.post(f"/v/VA/audit.csv?from={future}")) == []
     with app.app_context():
         assert (
             db.session.scalar(
@@ -375,7 +375,7 @@ def test_admins_export_the_audit_log_as_csv(app, client, web_world):
 def test_audit_csv_defuses_spreadsheet_formulas(app, client, web_world):
     open_objection(app, fresh_claim(app, web_world), name="=HYPERLINK(1)")
     login(client, web_world.users["admin"])
-    rows = read_csv(client.get("/v/VA/audit.csv?action=objection.raise"))
+    rows = read_csv(client.post("/v/VA/audit.csv?action=objection.raise"))
     assert rows[0]["actor"] == "'=HYPERLINK(1)"
 
 
@@ -397,7 +397,7 @@ def test_the_audit_page_filters_by_action_type_and_date(app, client, web_world):
 def test_only_admins_read_the_audit_log(client, web_world, user):
     login(client, web_world.users[user])
     assert client.get("/v/VA/audit").status_code == 403
-    assert client.get("/v/VA/audit.csv").status_code == 403
+    assert client.post("/v/VA/audit.csv").status_code == 403
 
 
 def test_a_clerk_sees_objections_but_no_decision_buttons(app, client, web_world):
