@@ -21,6 +21,7 @@ from app import (
     evidence,
     extensions,
     i18n,
+    inputs,
     ledger,
     notice,
     passbook,
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     config.load(app, test_config)
+    inputs.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -37,6 +38,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:
         return _page(exc.code or 500)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def out_of_range(_exc: Exception) -> tuple[str, int]:
+        # The gate in app/inputs.py refuses most of this first; this is the net under it.
+        db.session.rollback()
+        return _page(400, _("A number or date in the request is out of range."))
 
     @app.errorhandler(LedgerImmutable)
     @app.errorhandler(500)
