@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from credits.access import Permission
 from credits.audit import ACTION_LABELS
 from credits.clock import TIMEZONE, today, utc_start_of
 from credits.models import AuditEvent
+from credits.objections import OBJECTOR_ACTIONS, audit_line, may_see_objector
 from credits.paging import paginate
 
 bp = Blueprint("admin", __name__)
@@ -72,13 +73,17 @@ class AuditFilter:
         }
         return {k: v for k, v in values.items() if v}
 
-    def query(self, village_id: int) -> Select[Any]:
+    def query(self, village_id: int, *, hide_objectors: bool = False) -> Select[Any]:
         """Select the village's events matching the filters, newest first."""
         query = select(AuditEvent).where(AuditEvent.village_id == village_id)
         if self.action:
             query = query.where(AuditEvent.action == self.action)
         if self.actor:
             query = query.where(AuditEvent.actor_name.like(f"%{self.actor}%"))
+            if hide_objectors:
+                # Searching by name must not find who objected (reviewers only).
+                signed = AuditEvent.action.in_(OBJECTOR_ACTIONS) & AuditEvent.actor_id.is_(None)
+                query = query.where(~signed)
         if self.object_type:
             query = query.where(AuditEvent.object_type == self.object_type)
         # Dates are village days; events are stored in UTC.
@@ -117,12 +122,14 @@ def audit() -> str:
     """List the village's audit events, newest first, filtered."""
     require_permission(Permission.AUDIT)
     filters = AuditFilter.from_args()
+    show = may_see_objector(current_user)
     page = paginate(
         db.session,
-        filters.query(g.village.id),
+        filters.query(g.village.id, hide_objectors=not show),
         request.args.get("page", 1, type=int),
         50,
     )
+    page = replace(page, items=[audit_line(e, show_objector=show) for e in page.items])
     return render_template(
         "admin/audit.html",
         village=g.village,
@@ -155,7 +162,9 @@ def audit_csv() -> Response:
         after=filters.params(),
     )
     db.session.commit()
-    query = filters.query(village.id).execution_options(yield_per=500)
+    show = may_see_objector(current_user)
+    query = filters.query(village.id, hide_objectors=not show).execution_options(yield_per=500)
+    hidden_name = gettext("Objector (visible to reviewers only)")
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
@@ -169,13 +178,15 @@ def audit_csv() -> Response:
 
         writer.writerow(CSV_COLUMNS)
         yield "\ufeff" + flush()
-        for event in db.session.scalars(query):
+        for stored in db.session.scalars(query):
+            event = audit_line(stored, show_objector=show)
+            actor = hidden_name if event.objector_hidden and event.actor_id is None else ""
             writer.writerow(
                 (
                     event.id,
                     _iso(event.at),
                     event.actor_id if event.actor_id is not None else "",
-                    _cell(event.actor_name),
+                    _cell(actor or event.actor_name),
                     event.action,
                     event.object_type,
                     event.object_id if event.object_id is not None else "",

@@ -31,7 +31,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 from app.extensions import db
 from app.scope import owned, require_permission
 from app.web import client_ip, translate_error
-from credits import notice, queries
+from credits import notice, objections, queries
 from credits.access import Permission, has_permission
 from credits.clock import to_local
 from credits.db import utcnow
@@ -47,19 +47,29 @@ class ObjectionForm(FlaskForm):
         _l("Your name"),
         validators=[
             DataRequired(_l("Please write your name.")),
-            Length(max=notice.MAX_NAME, message=_l("The name is too long.")),
+            Length(max=objections.MAX_NAME, message=_l("The name is too long.")),
         ],
     )
     contact = StringField(
         _l("How to reach you (optional)"),
         description=_l("A phone number or where you live, so the committee can ask you."),
-        validators=[Length(max=notice.MAX_CONTACT, message=_l("This is too long."))],
+        validators=[Length(max=objections.MAX_CONTACT, message=_l("This is too long."))],
     )
     reason = TextAreaField(
         _l("What is wrong with this item?"),
         validators=[
             DataRequired(_l("Please write what is wrong with this claim.")),
-            Length(max=notice.MAX_REASON, message=_l("The reason is too long.")),
+            Length(max=objections.MAX_REASON, message=_l("The reason is too long.")),
+        ],
+    )
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why the objection is reopened"),
+        validators=[
+            DataRequired(_l("A reason is required to reopen an objection.")),
+            Length(max=objections.MAX_REASON, message=_l("The reason is too long.")),
         ],
     )
 
@@ -70,7 +80,7 @@ class ResolveForm(FlaskForm):
         _l("Reason for the decision"),
         validators=[
             DataRequired(_l("A reason is required to decide an objection.")),
-            Length(max=notice.MAX_REASON, message=_l("The reason is too long.")),
+            Length(max=objections.MAX_REASON, message=_l("The reason is too long.")),
         ],
     )
 
@@ -102,6 +112,7 @@ def _render_index(
         db.session,
         village.id,
         now=utcnow(),
+        viewer=current_user,
         scheme_id=scheme.id if scheme else None,
         group_id=group.id if group else None,
     )
@@ -141,7 +152,7 @@ def resolve(objection_id: int) -> Response | tuple[str, int]:
         return _render_index(400, objection.id, form)
     uphold = form.decision.data == "uphold"
     try:
-        notice.resolve_objection(
+        objections.resolve_objection(
             db.session,
             actor=current_user,
             objection_id=objection.id,
@@ -157,6 +168,31 @@ def resolve(objection_id: int) -> Response | tuple[str, int]:
         flash(_("The objection was upheld; the claim is withdrawn."), "success")
     else:
         flash(_("The objection was dismissed."), "success")
+    return redirect(url_for("notice.index"))
+
+
+@bp.post("/v/<code>/notice/objections/<int:objection_id>/reopen")
+def reopen(objection_id: int) -> Response | tuple[str, int]:
+    """Reopen a dismissed objection with a reason: it holds the claim again."""
+    require_permission(Permission.REVIEW)
+    objection = owned(Objection, objection_id)
+    form = ReopenForm()
+    if not form.validate():
+        flash(str(next(iter(form.reason.errors), "")), "error")
+        return _render_index(400)
+    try:
+        objections.reopen_objection(
+            db.session,
+            actor=current_user,
+            objection_id=objection.id,
+            reason=form.reason.data or "",
+            ip=client_ip(),
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        flash(translate_error(exc), "error")
+        return _render_index(exc.status)
+    flash(_("The objection was reopened; the claim is held until it is decided again."), "success")
     return redirect(url_for("notice.index"))
 
 
@@ -179,7 +215,7 @@ def paper_objection(claim_id: int) -> Response | tuple[str, int]:
         status = 400
         if form.validate():
             try:
-                notice.record_paper_objection(
+                objections.record_paper_objection(
                     db.session,
                     actor=current_user,
                     claim_id=claim.id,
@@ -286,7 +322,7 @@ def object_form(village_code: str, claim_id: int) -> Response | tuple[str, int]:
         status = 400
         if form.validate():
             try:
-                notice.raise_objection(
+                objections.raise_objection(
                     db.session,
                     claim_id=claim_id,
                     village_id=village.id,

@@ -28,6 +28,7 @@ from credits.models import (
     ObjectionState,
     Scheme,
 )
+from credits.objections import DecidedItem, household_outcomes
 from credits.paging import Page
 from credits.privacy import mask_name
 from credits.queries import schemes_of
@@ -93,6 +94,7 @@ class Passbook:
     current: SchemeBox | None
     history: Page[HistoryLine]
     notices: list[NoticeLine] = field(default_factory=list)
+    outcomes: list[DecidedItem] = field(default_factory=list)  # decisions on objections
     today: date = field(default_factory=today)
 
 
@@ -291,6 +293,7 @@ def passbook(
         current=current,
         history=history,
         notices=notices(session, household),
+        outcomes=household_outcomes(session, household, now=utc_start_of(on + timedelta(days=1))),
         today=on,
     )
 
