@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from credits import audit
 from credits.db import lock_row, utcnow
@@ -16,7 +17,7 @@ from credits.i18n import N_, gettext
 from credits.models import Claim, ClaimState, Objection, ObjectionState, User
 from credits.objections.raising import check_decider, decision_reason
 from credits.transitions import ClaimMoved, move, state_name
-from credits.workflow import has_open_objection, post_due
+from credits.workflow import post_due
 
 OBJECTION_STATE_NAMES: dict[str, str] = {
     ObjectionState.OPEN: N_("waiting for the committee"),
@@ -65,7 +66,9 @@ def _set_objection(
     if result.first() is None:
         session.expire(objection)
         raise ObjectionMoved(state=OBJECTION_STATE_NAMES.get(objection.state, N_("changed")))
-    session.expire(objection)
+    # Keep the loaded object in step with the row, without marking it dirty.
+    for key, value in values.items():
+        set_committed_value(objection, key, value)
 
 
 def _check_still(session: Session, objection: Objection, claim: Claim, state: str) -> None:
@@ -143,23 +146,25 @@ def resolve_objection(
         session.rollback()
         raise
     for decided_id in decided:
+        item = session.get(Objection, decided_id)
+        for key, value in decision.items():
+            set_committed_value(item, key, value)
         audit.log(
             session,
             "objection.uphold" if uphold else "objection.dismiss",
             actor=actor,
             village_id=claim.village_id,
-            obj=session.get(Objection, decided_id),
+            obj=item,
             ip=ip,
             at=now,
             before={"state": ObjectionState.OPEN},
             after={"state": to, "claim_id": claim.id, "resolution": reason},
         )
     session.commit()
-    session.refresh(objection)
-    notice_over = claim.notice_until is not None and claim.notice_until <= now
-    if not uphold and notice_over and not has_open_objection(session, claim):
-        # Nothing holds it any more and its notice is over: it posts now.
+    if not uphold and claim.notice_until is not None and claim.notice_until <= now:
+        # If nothing holds it any more, its notice being over, it posts now.
         post_due(session, now=now, village_id=claim.village_id)
+        session.commit()  # end post_due's last read, so no lock outlives the request
     return objection
 
 
@@ -202,5 +207,4 @@ def reopen_objection(
         after={"state": ObjectionState.OPEN, "claim_id": claim.id, "reason": reason},
     )
     session.commit()
-    session.refresh(objection)
     return objection
