@@ -32,7 +32,7 @@ from credits.objections import (
     DecidedItem,
     ObjectionView,
     Outcome,
-    check_on_notice,
+    check_open_to_objections,
     decided_objections,
     may_see_objector,
     objection_views,
@@ -373,7 +373,7 @@ def item_to_object(
     claim = session.get(Claim, claim_id)
     if claim is None or claim.village_id != village_id:
         raise NotFound(N_("No such claim."))
-    check_on_notice(claim, now)
+    check_open_to_objections(claim, now)
     return _notice_item(claim)
 
 

@@ -1,7 +1,7 @@
 """The household passbook (存折) read model: balances, ranks, history and claims on notice.
 
-Two readers: the public page opened from the card (masked names, nothing personal, no
-free text) and the printed statement a clerk hands to a villager without a phone.
+Two readers: the public page opened from the card (masked names, nothing personal; the only
+free text is the committee's published reasons) and the printed statement for the counter.
 """
 
 from __future__ import annotations

@@ -121,6 +121,13 @@ def check_on_notice(claim: Claim, now: datetime) -> None:
         )
 
 
+def check_open_to_objections(claim: Claim, now: datetime) -> None:
+    """Refuse a claim off notice, and one whose objection the committee already dismissed."""
+    check_on_notice(claim, now)
+    if any(o.state == ObjectionState.DISMISSED for o in claim.objections):
+        raise AlreadyDecided()
+
+
 def _claim_on_notice(
     session: Session, claim_id: int, village_id: int | None, now: datetime
 ) -> Claim:

@@ -132,9 +132,11 @@ def test_an_objection_after_a_dismissal_is_refused_with_the_message(app, client,
     assert count_objections(app) == 1
     with app.app_context():
         assert db.session.get(Claim, claim_id).state == ClaimState.NOTICED
-    # The notice page no longer offers the form for it.
+    # The notice page no longer offers the form for it, and the form itself says why.
     public = client.get("/p/VA/notice").get_data(as_text=True)
-    assert url not in public
+    assert url not in public and "异议不成立" in public
+    form = client.get(url)
+    assert form.status_code == 409 and "联系村务监督委员会" in form.get_data(as_text=True)
 
 
 def test_a_second_objection_by_the_same_person_is_refused(app, client, web_world):
