@@ -40,6 +40,7 @@ from credits.errors import DomainError
 from credits.models import Claim, Group, Objection, Scheme, Village
 
 bp = Blueprint("notice", __name__, cli_group=None)
+ID = "int(max=2147483647)"  # larger ids are a 404 before they reach the database
 
 
 class ObjectionForm(FlaskForm):
@@ -140,7 +141,7 @@ def index() -> tuple[str, int]:
     return _render_index()
 
 
-@bp.post("/v/<code>/notice/objections/<int:objection_id>/resolve")
+@bp.post(f"/v/<code>/notice/objections/<{ID}:objection_id>/resolve")
 def resolve(objection_id: int) -> Response | tuple[str, int]:
     """Uphold or dismiss an objection with a reason."""
     require_permission(Permission.REVIEW)
@@ -171,7 +172,7 @@ def resolve(objection_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("notice.index"))
 
 
-@bp.post("/v/<code>/notice/objections/<int:objection_id>/reopen")
+@bp.post(f"/v/<code>/notice/objections/<{ID}:objection_id>/reopen")
 def reopen(objection_id: int) -> Response | tuple[str, int]:
     """Reopen a dismissed objection with a reason: it holds the claim again."""
     require_permission(Permission.REVIEW)
@@ -196,7 +197,7 @@ def reopen(objection_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("notice.index"))
 
 
-@bp.route("/v/<code>/notice/claims/<int:claim_id>/paper-objection", methods=["GET", "POST"])
+@bp.route(f"/v/<code>/notice/claims/<{ID}:claim_id>/paper-objection", methods=["GET", "POST"])
 def paper_objection(claim_id: int) -> Response | tuple[str, int]:
     """Record an objection received on paper or in person."""
     if not (
@@ -301,7 +302,7 @@ def public(village_code: str) -> str:
 
 
 @bp.route(
-    "/p/<village_code>/notice/claims/<int:claim_id>/object",
+    f"/p/<village_code>/notice/claims/<{ID}:claim_id>/object",
     methods=["GET", "POST"],
     endpoint="object",
 )
@@ -345,7 +346,7 @@ def object_form(village_code: str, claim_id: int) -> Response | tuple[str, int]:
     return render_template("notice/object.html", village=village, item=item, form=form), status
 
 
-@bp.get("/p/<village_code>/notice/claims/<int:claim_id>/object/sent")
+@bp.get(f"/p/<village_code>/notice/claims/<{ID}:claim_id>/object/sent")
 def object_sent(village_code: str, claim_id: int) -> str:
     """Thank the objector and say what happens next."""
     village = _public_village(village_code)

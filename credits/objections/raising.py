@@ -79,8 +79,20 @@ def objector_key(name: str, contact: str) -> tuple[str, str]:
     return norm(name), norm(contact)
 
 
+# Control characters (NUL above all: PostgreSQL cannot store it) other than tab and newline.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _check_text(*texts: str) -> None:
+    if any(CONTROL.search(t or "") for t in texts):
+        raise ValidationError(
+            N_("The text contains invisible control characters; please type it again.")
+        )
+
+
 def _clean(name: str, contact: str, reason: str) -> tuple[str, str, str]:
     """Check and tidy what an objector wrote."""
+    _check_text(name, contact, reason)
     name = " ".join((name or "").split())
     contact = " ".join((contact or "").split())
     reason = (reason or "").strip()
@@ -100,6 +112,8 @@ def _clean(name: str, contact: str, reason: str) -> tuple[str, str, str]:
 
 
 def decision_reason(reason: str) -> str:
+    """Check the reason a reviewer gives for a decision."""
+    _check_text(reason)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(N_("A reason is required to decide an objection."))

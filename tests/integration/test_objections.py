@@ -367,3 +367,21 @@ def test_staff_lists_show_the_objector_to_reviewers_only(session, world):
             ("王大伯", "138-0000-1111", True) if shown else ("", "", False)
         )
         assert view.reason == "不属实。"
+
+
+@pytest.mark.parametrize(
+    ("name", "contact", "reason"),
+    [("王\x00大伯", "", "不属实"), ("王大伯", "\x07", "不属实"), ("王大伯", "", "不\x00属实")],
+)
+def test_control_characters_are_refused_and_nothing_is_saved(session, world, name, contact, reason):
+    claim = new_claim(session, world, approve_by="reviewer")
+    with pytest.raises(ValidationError) as refused:
+        objections.raise_objection(
+            session, claim_id=claim.id, name=name, contact=contact, reason=reason, now=NOW
+        )
+    assert "控制字符" in refused.value.translated()
+    assert count(session, Objection) == 0
+    objection = object_to(session, claim)
+    with pytest.raises(ValidationError):
+        decide(session, world, objection, uphold=False, reason="不成立\x00")
+    assert session.get(Objection, objection.id, populate_existing=True).state == "open"

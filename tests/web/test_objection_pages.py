@@ -291,3 +291,41 @@ def test_trusted_proxies_must_be_a_count():
     for bad in ("-1", "yes", "1.5"):
         with pytest.raises(RuntimeError, match="TRUSTED_PROXIES"):
             _trusted_proxies(bad)
+
+
+# ---- hostile input ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "王\x00大伯", "reason": "不属实"},
+        {"name": "王大伯", "contact": "138\x00", "reason": "不属实"},
+        {"name": "王大伯", "reason": "不\x00属实"},
+    ],
+)
+def test_control_characters_in_an_objection_get_a_400_not_a_500(app, client, web_world, data):
+    claim_id = fresh_claim(app, web_world)
+    page = client.post(f"/p/VA/notice/claims/{claim_id}/object", data=data)
+    assert page.status_code == 400
+    assert "不可见的控制字符" in page.get_data(as_text=True)
+    assert count_objections(app) == 0
+
+
+def test_hostile_decisions_and_ids_are_refused_cleanly(app, client, web_world):
+    objection_id = raised(app, fresh_claim(app, web_world))
+    login(client, web_world.users["reviewer"])
+    for action, data in [
+        ("resolve", {"decision": "dismiss", "reason": "不成立\x00"}),
+        ("reopen", {"reason": "复核\x00"}),
+    ]:
+        page = client.post(f"/v/VA/notice/objections/{objection_id}/{action}", data=data)
+        assert page.status_code in (400, 409), action
+    with app.app_context():
+        assert db.session.get(Objection, objection_id).state == ObjectionState.OPEN
+    huge = 10**20
+    assert (
+        client.post(f"/v/VA/notice/objections/{huge}/reopen", data={"reason": "x"}).status_code
+        == 404
+    )
+    assert client.get(f"/p/VA/notice/claims/{huge}/object").status_code == 404
