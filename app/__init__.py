@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import (
     account,
@@ -67,6 +68,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     config.load(app, test_config)
     inputs.init_app(app)
+
+    _trust_proxies(app)
     extensions.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
@@ -80,3 +83,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli_backup.init_app(app)
     errors.init_app(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-For/-Proto from exactly the configured number of proxies."""
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]

@@ -36,6 +36,17 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+def _trusted_proxies(value: str | None) -> int:
+    """Read TRUSTED_PROXIES: how many reverse proxies stand in front of the app."""
+    try:
+        count = int((value or "0").strip())
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise RuntimeError(f"TRUSTED_PROXIES must be a number of proxies, 0 or more: {value!r}")
+    return count
+
+
 def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Fill app.config: defaults, then environment, then the caller's overrides."""
     instance = Path(app.instance_path)
@@ -67,6 +78,8 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
         PAGE_SIZE=30,
+        # Behind nginx set 1: the client address then comes from X-Forwarded-For.
+        TRUSTED_PROXIES=_trusted_proxies(os.environ.get("TRUSTED_PROXIES")),
     )
     if overrides is None or "SECRET_KEY" not in overrides:
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 from app.extensions import db
 from app.scope import owned, require_permission
 from app.web import client_ip, translate_error
-from credits import notice, queries
+from credits import entries, queries
 from credits.access import Permission, has_permission
 from credits.errors import AlreadyReversed, DomainError
 from credits.ledger import reverse_entry
@@ -45,7 +45,7 @@ def _render_entries(
     totals = queries.household_totals(db.session, household)
     if scheme_id not in {t.scheme.id for t in totals}:
         scheme_id = None
-    page = notice.household_entries(
+    page = entries.household_entries(
         db.session,
         g.village.id,
         household.id,

@@ -31,7 +31,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 from app.extensions import db
 from app.scope import owned, require_permission
 from app.web import client_ip, translate_error
-from credits import notice, queries
+from credits import notice, objections, queries
 from credits.access import Permission, has_permission
 from credits.clock import to_local
 from credits.db import utcnow
@@ -40,6 +40,7 @@ from credits.errors import DomainError
 from credits.models import Claim, Group, Objection, Scheme, Village
 
 bp = Blueprint("notice", __name__, cli_group=None)
+ID = "int(max=2147483647)"  # larger ids are a 404 before they reach the database
 
 
 class ObjectionForm(FlaskForm):
@@ -47,19 +48,29 @@ class ObjectionForm(FlaskForm):
         _l("Your name"),
         validators=[
             DataRequired(_l("Please write your name.")),
-            Length(max=notice.MAX_NAME, message=_l("The name is too long.")),
+            Length(max=objections.MAX_NAME, message=_l("The name is too long.")),
         ],
     )
     contact = StringField(
         _l("How to reach you (optional)"),
         description=_l("A phone number or where you live, so the committee can ask you."),
-        validators=[Length(max=notice.MAX_CONTACT, message=_l("This is too long."))],
+        validators=[Length(max=objections.MAX_CONTACT, message=_l("This is too long."))],
     )
     reason = TextAreaField(
         _l("What is wrong with this item?"),
         validators=[
             DataRequired(_l("Please write what is wrong with this claim.")),
-            Length(max=notice.MAX_REASON, message=_l("The reason is too long.")),
+            Length(max=objections.MAX_REASON, message=_l("The reason is too long.")),
+        ],
+    )
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why the objection is reopened"),
+        validators=[
+            DataRequired(_l("A reason is required to reopen an objection.")),
+            Length(max=objections.MAX_REASON, message=_l("The reason is too long.")),
         ],
     )
 
@@ -70,7 +81,7 @@ class ResolveForm(FlaskForm):
         _l("Reason for the decision"),
         validators=[
             DataRequired(_l("A reason is required to decide an objection.")),
-            Length(max=notice.MAX_REASON, message=_l("The reason is too long.")),
+            Length(max=objections.MAX_REASON, message=_l("The reason is too long.")),
         ],
     )
 
@@ -102,6 +113,7 @@ def _render_index(
         db.session,
         village.id,
         now=utcnow(),
+        viewer=current_user,
         scheme_id=scheme.id if scheme else None,
         group_id=group.id if group else None,
     )
@@ -129,7 +141,7 @@ def index() -> tuple[str, int]:
     return _render_index()
 
 
-@bp.post("/v/<code>/notice/objections/<int:objection_id>/resolve")
+@bp.post(f"/v/<code>/notice/objections/<{ID}:objection_id>/resolve")
 def resolve(objection_id: int) -> Response | tuple[str, int]:
     """Uphold or dismiss an objection with a reason."""
     require_permission(Permission.REVIEW)
@@ -141,7 +153,7 @@ def resolve(objection_id: int) -> Response | tuple[str, int]:
         return _render_index(400, objection.id, form)
     uphold = form.decision.data == "uphold"
     try:
-        notice.resolve_objection(
+        objections.resolve_objection(
             db.session,
             actor=current_user,
             objection_id=objection.id,
@@ -160,7 +172,32 @@ def resolve(objection_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("notice.index"))
 
 
-@bp.route("/v/<code>/notice/claims/<int:claim_id>/paper-objection", methods=["GET", "POST"])
+@bp.post(f"/v/<code>/notice/objections/<{ID}:objection_id>/reopen")
+def reopen(objection_id: int) -> Response | tuple[str, int]:
+    """Reopen a dismissed objection with a reason: it holds the claim again."""
+    require_permission(Permission.REVIEW)
+    objection = owned(Objection, objection_id)
+    form = ReopenForm()
+    if not form.validate():
+        flash(str(next(iter(form.reason.errors), "")), "error")
+        return _render_index(400)
+    try:
+        objections.reopen_objection(
+            db.session,
+            actor=current_user,
+            objection_id=objection.id,
+            reason=form.reason.data or "",
+            ip=client_ip(),
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        flash(translate_error(exc), "error")
+        return _render_index(exc.status)
+    flash(_("The objection was reopened; the claim is held until it is decided again."), "success")
+    return redirect(url_for("notice.index"))
+
+
+@bp.route(f"/v/<code>/notice/claims/<{ID}:claim_id>/paper-objection", methods=["GET", "POST"])
 def paper_objection(claim_id: int) -> Response | tuple[str, int]:
     """Record an objection received on paper or in person."""
     if not (
@@ -179,7 +216,7 @@ def paper_objection(claim_id: int) -> Response | tuple[str, int]:
         status = 400
         if form.validate():
             try:
-                notice.record_paper_objection(
+                objections.record_paper_objection(
                     db.session,
                     actor=current_user,
                     claim_id=claim.id,
@@ -265,7 +302,7 @@ def public(village_code: str) -> str:
 
 
 @bp.route(
-    "/p/<village_code>/notice/claims/<int:claim_id>/object",
+    f"/p/<village_code>/notice/claims/<{ID}:claim_id>/object",
     methods=["GET", "POST"],
     endpoint="object",
 )
@@ -286,7 +323,7 @@ def object_form(village_code: str, claim_id: int) -> Response | tuple[str, int]:
         status = 400
         if form.validate():
             try:
-                notice.raise_objection(
+                objections.raise_objection(
                     db.session,
                     claim_id=claim_id,
                     village_id=village.id,
@@ -309,7 +346,7 @@ def object_form(village_code: str, claim_id: int) -> Response | tuple[str, int]:
     return render_template("notice/object.html", village=village, item=item, form=form), status
 
 
-@bp.get("/p/<village_code>/notice/claims/<int:claim_id>/object/sent")
+@bp.get(f"/p/<village_code>/notice/claims/<{ID}:claim_id>/object/sent")
 def object_sent(village_code: str, claim_id: int) -> str:
     """Thank the objector and say what happens next."""
     village = _public_village(village_code)

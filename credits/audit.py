@@ -47,6 +47,7 @@ ACTION_LABELS: dict[str, str] = {
     "objection.record_paper": N_("Paper objection recorded"),
     "objection.uphold": N_("Objection upheld"),
     "objection.dismiss": N_("Objection dismissed"),
+    "objection.reopen": N_("Objection reopened"),
     "card.reissue": N_("Card reissued"),
     "card.revoke": N_("Card revoked"),
     "ledger.rebuild": N_("Balances rebuilt"),

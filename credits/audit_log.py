@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session
 
 from credits import audit, clock
 from credits.access import Permission, require
+from credits.i18n import N_, gettext
 from credits.models import AuditEvent, User, Village
+from credits.objections import OBJECTOR_ACTIONS, audit_line, may_see_objector
+from credits.objections.board import AuditLine
 from credits.paging import Page, paginate
 
 PAGE_SIZE = 50
@@ -72,13 +75,17 @@ class AuditFilter:
         }
         return {k: v for k, v in values.items() if v}
 
-    def query(self, village_id: int) -> Select[Any]:
+    def query(self, village_id: int, *, hide_objectors: bool = False) -> Select[Any]:
         """Select the village's events matching the filters, newest first."""
         query = select(AuditEvent).where(AuditEvent.village_id == village_id)
         if self.action:
             query = query.where(AuditEvent.action == self.action)
         if self.actor:
             query = query.where(AuditEvent.actor_name.contains(self.actor, autoescape=True))
+            if hide_objectors:
+                # Searching by name must not find who objected (reviewers only).
+                signed = AuditEvent.action.in_(OBJECTOR_ACTIONS) & AuditEvent.actor_id.is_(None)
+                query = query.where(~signed)
         if self.object_type:
             query = query.where(AuditEvent.object_type == self.object_type)
         # Dates are village days; events are stored in UTC.
@@ -93,7 +100,7 @@ class AuditFilter:
 class AuditPage:
     """One page of events, and the actions and object types the village's log holds."""
 
-    events: Page[AuditEvent]
+    events: Page[AuditLine]
     actions: list[str]
     object_types: list[str]
 
@@ -114,8 +121,10 @@ def audit_page(
 ) -> AuditPage:
     """A page of the village's audit events, newest first, for someone who may audit it."""
     require(session, actor, Permission.AUDIT, village.id)
+    show = may_see_objector(actor)
+    found = paginate(session, filters.query(village.id, hide_objectors=not show), page, PAGE_SIZE)
     return AuditPage(
-        events=paginate(session, filters.query(village.id), page, PAGE_SIZE),
+        events=replace(found, items=[audit_line(e, show_objector=show) for e in found.items]),
         actions=_distinct(session, village.id, AuditEvent.action),
         object_types=_distinct(session, village.id, AuditEvent.object_type),
     )
@@ -163,10 +172,15 @@ def export_csv(
         after=filters.params(),
     )
     session.commit()
-    return _csv_chunks(session, filters.query(village.id).execution_options(yield_per=500))
+    show = may_see_objector(actor)
+    query = filters.query(village.id, hide_objectors=not show).execution_options(yield_per=500)
+    return _csv_chunks(session, query, show_objector=show)
 
 
-def _csv_chunks(session: Session, query: Select[Any]) -> Iterator[str]:
+HIDDEN_OBJECTOR = N_("Objector (visible to reviewers only)")
+
+
+def _csv_chunks(session: Session, query: Select[Any], *, show_objector: bool) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -178,13 +192,16 @@ def _csv_chunks(session: Session, query: Select[Any]) -> Iterator[str]:
 
     writer.writerow(CSV_COLUMNS)
     yield "\ufeff" + flush()
-    for event in session.scalars(query):
+    hidden_name = gettext(HIDDEN_OBJECTOR)
+    for stored in session.scalars(query):
+        event = audit_line(stored, show_objector=show_objector)
+        hidden = event.objector_hidden and event.actor_id is None
         writer.writerow(
             (
                 event.id,
                 _iso(event.at),
                 event.actor_id if event.actor_id is not None else "",
-                _cell(event.actor_name),
+                _cell(hidden_name if hidden else event.actor_name),
                 event.action,
                 event.object_type,
                 event.object_id if event.object_id is not None else "",

@@ -1,4 +1,6 @@
-"""Public notice (公示): what the village sees, objections, their resolution and corrections."""
+"""Public notice (公示): the read-only board — claims on notice, decisions, corrections.
+
+Raising and deciding objections lives in `credits.objections`."""
 
 from __future__ import annotations
 
@@ -7,24 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from credits import audit
-from credits.access import Permission, can_see_village, check_recusal, has_permission, require
-from credits.db import lock_row, utcnow
-from credits.errors import (
-    DomainError,
-    FourEyesError,
-    InvalidState,
-    NotFound,
-    PermissionDenied,
-    ValidationError,
-)
+from credits.entries import staff_names
+from credits.errors import NotFound
 from credits.i18n import N_
 from credits.ledger import head_code
 from credits.models import (
-    AuditEvent,
     Claim,
     ClaimState,
     EntryKind,
@@ -36,28 +28,22 @@ from credits.models import (
     User,
     Village,
 )
-from credits.paging import Page, paginate
+from credits.objections import (
+    DecidedItem,
+    ObjectionView,
+    Outcome,
+    check_open_to_objections,
+    decided_objections,
+    may_see_objector,
+    objection_views,
+    open_objections,
+    outcomes_of,
+    recent_outcomes,
+)
 from credits.privacy import mask_name
-from credits.workflow import has_open_objection, post_due
+from credits.workflow import post_due
 
-MAX_NAME = 50
-MAX_CONTACT = 100
-MAX_REASON = 1000
-# One connection may send a few objections a day; a village behind one mobile NAT still can.
-MAX_OBJECTIONS_PER_IP_DAY = 5
-MAX_OBJECTIONS_PER_IP_CLAIM_DAY = 2
-# The same objection sent twice within this time (a double tap, a retried request) is one.
-DUPLICATE_WINDOW = timedelta(minutes=30)
 CORRECTIONS_DAYS = 30
-
-
-class TooManyObjections(DomainError):
-    code = "rate_limited"
-    status = 429
-    message = N_(
-        "Too many objections were sent from this connection today. Please try again "
-        "tomorrow, or tell the village supervisory committee in person."
-    )
 
 
 def _house_key(house_number: str) -> tuple[int, str]:
@@ -88,6 +74,7 @@ class NoticeItem:
     notice_end: datetime
     recorder: str  # staff display name (printed on the sheet)
     held: bool  # an open objection holds it
+    outcomes: tuple[Outcome, ...] = ()  # the committee's decisions on objections to it
 
 
 @dataclass(frozen=True)
@@ -113,6 +100,7 @@ class NoticeBoard:
 
     items: list[NoticeItem] = field(default_factory=list)
     corrections: list[CorrectionItem] = field(default_factory=list)
+    decided: list[DecidedItem] = field(default_factory=list)  # published outcomes
     ledger_code: str = ""
 
     @property
@@ -204,6 +192,7 @@ def _notice_item(claim: Claim) -> NoticeItem:
         notice_end=claim.notice_until,
         recorder=claim.recorded_by.display_name if claim.recorded_by else "",
         held=any(o.state == ObjectionState.OPEN for o in claim.objections),
+        outcomes=outcomes_of(claim.objections),
     )
 
 
@@ -297,11 +286,14 @@ def public_notice(
     *,
     now: datetime,
 ) -> NoticeBoard:
-    """Return what the public notice page shows: masked claims on notice and corrections."""
+    """Return what the public notice page shows: masked claims, decisions and corrections."""
     claims = claims_in_notice(session, village_id, now=now, scheme_id=scheme_id, group_id=group_id)
     return NoticeBoard(
         items=[_notice_item(c) for c in claims],
         corrections=recent_corrections(
+            session, village_id, now=now, scheme_id=scheme_id, group_id=group_id
+        ),
+        decided=recent_outcomes(
             session, village_id, now=now, scheme_id=scheme_id, group_id=group_id
         ),
     )
@@ -326,12 +318,16 @@ def notice_on_access(
 
 @dataclass
 class StaffNotice:
-    """What staff see on the notice page: full names, objections to decide."""
+    """What staff see on the notice page: full names, objections to decide.
+
+    Who objected is shown to reviewers only (`show_objector`).
+    """
 
     claims: list[Claim]
-    open_objections: list[Objection]
-    decided: list[Objection]
+    open_objections: list[ObjectionView]
+    decided: list[ObjectionView]
     staff: dict[int, str]  # display names of the staff named on the page
+    show_objector: bool = False
 
 
 def staff_notice(
@@ -339,6 +335,7 @@ def staff_notice(
     village_id: int,
     *,
     now: datetime,
+    viewer: User,
     scheme_id: int | None = None,
     group_id: int | None = None,
 ) -> StaffNotice:
@@ -352,7 +349,14 @@ def staff_notice(
         {o.received_by_id for o in pending + decided} | {o.resolved_by_id for o in decided},
     )
     session.commit()
-    return StaffNotice(claims, pending, decided, staff)
+    show = may_see_objector(viewer)
+    return StaffNotice(
+        claims,
+        objection_views(pending, show_objector=show),
+        objection_views(decided, show_objector=show),
+        staff,
+        show,
+    )
 
 
 def public_village(session: Session, code: str) -> Village | None:
@@ -369,403 +373,8 @@ def item_to_object(
     claim = session.get(Claim, claim_id)
     if claim is None or claim.village_id != village_id:
         raise NotFound(N_("No such claim."))
-    _check_on_notice(claim, now)
+    check_open_to_objections(claim, now)
     return _notice_item(claim)
-
-
-# ---- objections ---------------------------------------------------------------------
-
-
-def _clean(name: str, contact: str, reason: str) -> tuple[str, str, str]:
-    """Check and tidy what an objector wrote."""
-    name = " ".join((name or "").split())
-    contact = " ".join((contact or "").split())
-    reason = (reason or "").strip()
-    if not name:
-        raise ValidationError(N_("Please write your name."))
-    if len(name) > MAX_NAME:
-        raise ValidationError(N_("The name may have at most %(n)s characters."), n=MAX_NAME)
-    if len(contact) > MAX_CONTACT:
-        raise ValidationError(
-            N_("How to reach you may have at most %(n)s characters."), n=MAX_CONTACT
-        )
-    if not reason:
-        raise ValidationError(N_("Please write what is wrong with this claim."))
-    if len(reason) > MAX_REASON:
-        raise ValidationError(N_("The reason may have at most %(n)s characters."), n=MAX_REASON)
-    return name, contact, reason
-
-
-def _claim_on_notice(
-    session: Session, claim_id: int, village_id: int | None, now: datetime
-) -> Claim:
-    """Lock and return a claim that is still in its notice window."""
-    claim = session.get(Claim, claim_id)
-    if claim is None or (village_id is not None and claim.village_id != village_id):
-        raise NotFound(N_("No such claim."))
-    # Lock it: a poster must either see this objection or have posted before it.
-    lock_row(session, "claim", "id", claim.id)
-    session.refresh(claim)
-    _check_on_notice(claim, now)
-    return claim
-
-
-def _check_on_notice(claim: Claim, now: datetime) -> None:
-    """Refuse unless the claim is on notice and its window is still open."""
-    if claim.state != ClaimState.NOTICED:
-        raise InvalidState(N_("This claim is not on public notice; objections cannot be raised."))
-    if claim.notice_until is None or claim.notice_until <= now:
-        raise InvalidState(
-            N_(
-                "The notice period of this claim has ended; objections are no longer "
-                "accepted. Please contact the village supervisory committee."
-            )
-        )
-
-
-def _recent_duplicate(
-    session: Session, claim: Claim, name: str, reason: str, now: datetime
-) -> Objection | None:
-    return session.scalar(
-        select(Objection).where(
-            Objection.village_id == claim.village_id,
-            Objection.claim_id == claim.id,
-            Objection.state == ObjectionState.OPEN,
-            Objection.name == name,
-            Objection.reason == reason,
-            Objection.created_at >= now - DUPLICATE_WINDOW,
-        )
-    )
-
-
-def _check_flood(session: Session, claim: Claim, ip: str, now: datetime) -> None:
-    """Refuse a connection that sent too many objections in the last day."""
-    sent = (
-        select(func.count(AuditEvent.id))
-        .where(
-            AuditEvent.village_id == claim.village_id,
-            AuditEvent.at >= now - timedelta(days=1),
-            AuditEvent.action == "objection.raise",
-            AuditEvent.ip == ip,
-        )
-        .scalar_subquery()
-    )
-    on_claim = (
-        select(func.count(AuditEvent.id))
-        .join(Objection, Objection.id == AuditEvent.object_id)
-        .where(
-            AuditEvent.village_id == claim.village_id,
-            AuditEvent.at >= now - timedelta(days=1),
-            AuditEvent.action == "objection.raise",
-            AuditEvent.object_type == "objection",
-            AuditEvent.ip == ip,
-            Objection.claim_id == claim.id,
-        )
-        .scalar_subquery()
-    )
-    total, same_claim = session.execute(select(sent, on_claim)).one()
-    if total >= MAX_OBJECTIONS_PER_IP_DAY or same_claim >= MAX_OBJECTIONS_PER_IP_CLAIM_DAY:
-        raise TooManyObjections()
-
-
-def raise_objection(
-    session: Session,
-    *,
-    claim_id: int,
-    name: str,
-    contact: str,
-    reason: str,
-    ip: str | None = None,
-    now: datetime | None = None,
-    village_id: int | None = None,
-) -> Objection:
-    """Let anyone object to a claim on notice (no login); the objection holds the claim."""
-    now = now or utcnow()
-    name, contact, reason = _clean(name, contact, reason)
-    claim = _claim_on_notice(session, claim_id, village_id, now)
-    duplicate = _recent_duplicate(session, claim, name, reason, now)
-    if duplicate is not None:
-        session.rollback()
-        return duplicate
-    if ip:
-        _check_flood(session, claim, ip, now)
-    return _open_objection(
-        session, claim, name, contact, reason, now, action="objection.raise", actor=None, ip=ip
-    )
-
-
-def record_paper_objection(
-    session: Session,
-    *,
-    actor: User,
-    claim_id: int,
-    name: str,
-    contact: str,
-    reason: str,
-    ip: str | None = None,
-    now: datetime | None = None,
-) -> Objection:
-    """Record an objection a member of staff received on paper or in person."""
-    now = now or utcnow()
-    claim = session.get(Claim, claim_id)
-    if claim is None:
-        raise NotFound(N_("No such claim."))
-    allowed = has_permission(actor, Permission.RECORD) or has_permission(actor, Permission.REVIEW)
-    if not allowed or not can_see_village(session, actor, claim.village_id):
-        raise PermissionDenied()
-    name, contact, reason = _clean(name, contact, reason)
-    claim = _claim_on_notice(session, claim_id, claim.village_id, now)
-    duplicate = _recent_duplicate(session, claim, name, reason, now)
-    if duplicate is not None:
-        session.rollback()
-        return duplicate
-    return _open_objection(
-        session,
-        claim,
-        name,
-        contact,
-        reason,
-        now,
-        action="objection.record_paper",
-        actor=actor,
-        ip=ip,
-    )
-
-
-def _open_objection(
-    session: Session,
-    claim: Claim,
-    name: str,
-    contact: str,
-    reason: str,
-    now: datetime,
-    *,
-    action: str,
-    actor: User | None,
-    ip: str | None,
-) -> Objection:
-    """Store an open objection (it holds the claim) with its audit event, and commit."""
-    objection = Objection(
-        village_id=claim.village_id,
-        claim_id=claim.id,
-        name=name,
-        contact=contact,
-        reason=reason,
-        state=ObjectionState.OPEN,
-        received_by_id=actor.id if actor else None,
-        created_at=now,
-    )
-    session.add(objection)
-    audit.log(
-        session,
-        action,
-        actor=actor,
-        # A villager's objection is signed with the name they gave.
-        actor_name=None if actor else name,
-        village_id=claim.village_id,
-        obj=objection,
-        ip=ip,
-        at=now,
-        after={
-            "claim_id": claim.id,
-            "name": name,
-            "contact": contact,
-            "reason": reason,
-            "state": ObjectionState.OPEN,
-        },
-    )
-    session.commit()
-    return objection
-
-
-def resolve_objection(
-    session: Session,
-    *,
-    actor: User,
-    objection_id: int,
-    uphold: bool,
-    reason: str,
-    ip: str | None = None,
-    now: datetime | None = None,
-) -> Objection:
-    """Uphold (the claim is withdrawn) or dismiss an objection, with a reason."""
-    now = now or utcnow()
-    objection = session.get(Objection, objection_id)
-    if objection is None:
-        raise NotFound(N_("No such objection."))
-    claim = objection.claim
-    require(session, actor, Permission.REVIEW, objection.village_id)
-    check_recusal(actor.household_id, claim.household_id)
-    if claim.recorded_by_id == actor.id:
-        raise FourEyesError(
-            N_(
-                "The person who recorded a claim may not decide objections to it; "
-                "another reviewer must."
-            )
-        )
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(N_("A reason is required to decide an objection."))
-    if len(reason) > MAX_REASON:
-        raise ValidationError(N_("The reason may have at most %(n)s characters."), n=MAX_REASON)
-    lock_row(session, "claim", "id", claim.id)
-    session.refresh(claim)
-    session.refresh(objection)
-    if objection.state != ObjectionState.OPEN:
-        raise InvalidState(N_("This objection has already been decided."))
-    if claim.state != ClaimState.NOTICED:
-        raise InvalidState()
-    decided = [objection]
-    if uphold:
-        # An upheld objection stops the claim; every other open objection is then upheld too.
-        decided += [
-            o for o in claim.objections if o.id != objection.id and o.state == ObjectionState.OPEN
-        ]
-    for item in decided:
-        item.state = ObjectionState.UPHELD if uphold else ObjectionState.DISMISSED
-        item.resolved_by_id, item.resolved_at, item.resolution = actor.id, now, reason
-        audit.log(
-            session,
-            "objection.uphold" if uphold else "objection.dismiss",
-            actor=actor,
-            village_id=item.village_id,
-            obj=item,
-            ip=ip,
-            at=now,
-            before={"state": ObjectionState.OPEN},
-            after={"state": item.state, "claim_id": claim.id, "resolution": reason},
-        )
-    if uphold:
-        claim.state, claim.withdrawn_at, claim.withdraw_reason = ClaimState.WITHDRAWN, now, reason
-        audit.log(
-            session,
-            "claim.withdraw",
-            actor=actor,
-            village_id=claim.village_id,
-            obj=claim,
-            ip=ip,
-            at=now,
-            before={"state": ClaimState.NOTICED},
-            after={"state": claim.state, "reason": reason, "objection_id": objection.id},
-        )
-    session.commit()
-    notice_over = claim.notice_until is not None and claim.notice_until <= now
-    if not uphold and notice_over and not has_open_objection(session, claim):
-        # Nothing holds it any more and its notice is over: it posts now.
-        post_due(session, now=now, village_id=claim.village_id)
-    return objection
-
-
-def open_objections(session: Session, village_id: int) -> list[Objection]:
-    """Return a village's open objections, oldest first, with their claims."""
-    return list(
-        session.scalars(
-            select(Objection)
-            .where(Objection.village_id == village_id, Objection.state == ObjectionState.OPEN)
-            .order_by(Objection.created_at, Objection.id)
-            .options(
-                selectinload(Objection.claim).selectinload(Claim.household),
-                selectinload(Objection.claim).selectinload(Claim.rule_version),
-                selectinload(Objection.claim).selectinload(Claim.recorded_by),
-            )
-        )
-    )
-
-
-def decided_objections(
-    session: Session, village_id: int, *, now: datetime, days: int = CORRECTIONS_DAYS
-) -> list[Objection]:
-    """Return objections decided in the last `days` days, newest first."""
-    return list(
-        session.scalars(
-            select(Objection)
-            .where(
-                Objection.village_id == village_id,
-                Objection.state != ObjectionState.OPEN,
-                Objection.resolved_at >= now - timedelta(days=days),
-            )
-            .order_by(Objection.resolved_at.desc(), Objection.id.desc())
-            .options(
-                selectinload(Objection.claim).selectinload(Claim.household),
-                selectinload(Objection.claim).selectinload(Claim.rule_version),
-            )
-        )
-    )
-
-
-def staff_names(session: Session, ids: set[int | None]) -> dict[int, str]:
-    """Return display names of staff users by id."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
-    return {row.id: row.display_name for row in rows}
-
-
-# ---- a household's entries and corrections ----------------------------------------
-
-
-@dataclass(frozen=True)
-class EntryRow:
-    """A ledger entry with what corrected it, or what it corrects."""
-
-    entry: LedgerEntry
-    reversed_by: LedgerEntry | None
-    recorder: str
-    approver: str
-
-    @property
-    def is_reversal(self) -> bool:
-        return self.entry.kind == EntryKind.REVERSAL
-
-    @property
-    def can_reverse(self) -> bool:
-        return not self.is_reversal and self.reversed_by is None
-
-
-def household_entries(
-    session: Session,
-    village_id: int,
-    household_id: int,
-    *,
-    scheme_id: int | None = None,
-    page: int = 1,
-    per_page: int = 30,
-) -> Page[EntryRow]:
-    """Return one page of a household's ledger entries, newest first, with reversal links."""
-    query = (
-        select(LedgerEntry)
-        .where(LedgerEntry.village_id == village_id, LedgerEntry.household_id == household_id)
-        .options(selectinload(LedgerEntry.reverses), selectinload(LedgerEntry.scheme))
-        .order_by(LedgerEntry.seq.desc())
-    )
-    if scheme_id is not None:
-        query = query.where(LedgerEntry.scheme_id == scheme_id)
-    result = paginate(session, query, page, per_page)
-    ids = [e.id for e in result.items]
-    reversals: dict[int, LedgerEntry] = {}
-    if ids:
-        for rev in session.scalars(
-            select(LedgerEntry).where(
-                LedgerEntry.village_id == village_id, LedgerEntry.reverses_id.in_(ids)
-            )
-        ):
-            assert rev.reverses_id is not None
-            reversals[rev.reverses_id] = rev
-    names = staff_names(
-        session,
-        {e.recorded_by_id for e in result.items} | {e.approved_by_id for e in result.items},
-    )
-    rows = [
-        EntryRow(
-            entry=e,
-            reversed_by=reversals.get(e.id),
-            recorder=names.get(e.recorded_by_id or 0, ""),
-            approver=names.get(e.approved_by_id or 0, ""),
-        )
-        for e in result.items
-    ]
-    return Page(items=rows, page=result.page, per_page=per_page, total=result.total)
 
 
 def find_group(session: Session, village_id: int, name: str) -> Group:

@@ -1,7 +1,7 @@
 """The household passbook (存折) read model: balances, ranks, history and claims on notice.
 
-Two readers: the public page opened from the card (masked names, nothing personal, no
-free text) and the printed statement a clerk hands to a villager without a phone.
+Two readers: the public page opened from the card (masked names, nothing personal; the only
+free text is the committee's published reasons) and the printed statement for the counter.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from credits.models import (
     ObjectionState,
     Scheme,
 )
+from credits.objections import DecidedItem, household_outcomes
 from credits.paging import Page
 from credits.privacy import mask_name
 from credits.queries import schemes_of
@@ -93,6 +94,7 @@ class Passbook:
     current: SchemeBox | None
     history: Page[HistoryLine]
     notices: list[NoticeLine] = field(default_factory=list)
+    outcomes: list[DecidedItem] = field(default_factory=list)  # decisions on objections
     today: date = field(default_factory=today)
 
 
@@ -291,6 +293,7 @@ def passbook(
         current=current,
         history=history,
         notices=notices(session, household),
+        outcomes=household_outcomes(session, household, now=utc_start_of(on + timedelta(days=1))),
         today=on,
     )
 
