@@ -9,6 +9,7 @@ from flask import Flask
 
 from app import (
     admin,
+    anchor,
     auth,
     cards,
     cli,
@@ -57,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     config.load(app, test_config)
     extensions.init_app(app)
+    anchor.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     scope.init_app(app)

@@ -54,8 +54,14 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
         PAGE_SIZE=30,
+        # Signed ledger checkpoints live outside the database (docs/DEPLOYMENT.md).
+        CHECKPOINT_DIR=os.environ.get("CHECKPOINT_DIR", str(instance / "checkpoints")),
+        LEDGER_KEY_FILE=os.environ.get("LEDGER_KEY_FILE", str(instance / "ledger_signing_key")),
+        LEDGER_SIGNING_KEY=os.environ.get("LEDGER_SIGNING_KEY") or None,
     )
     if overrides is None or "SECRET_KEY" not in overrides:
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)
     if overrides:
         app.config.update(overrides)
+    if app.config.get("TESTING") and "CHECKPOINT_DIR" not in (overrides or {}):
+        app.config["CHECKPOINT_DIR"] = None  # tests opt in with a folder of their own

@@ -6,13 +6,11 @@ import io
 import json
 import re
 import secrets
-import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import click
 from flask import (
     Blueprint,
     current_app,
@@ -30,7 +28,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
@@ -691,56 +688,3 @@ def export() -> Response:
     )
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-# ---- command line ----
-
-
-@bp.cli.command("import-roster")
-@click.option("--village", "village_code", required=True, help="Village code, e.g. TY001.")
-@click.option("--dry-run", is_flag=True, help="Only show the problems and what would change.")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_roster_command(village_code: str, dry_run: bool, file: Path) -> None:
-    """Import a 花名册 (XLSX or CSV) into a village's roster; all rows or nothing."""
-    village = db.session.scalar(select(Village).where(Village.code == village_code))
-    if village is None:
-        click.echo(f"No village has the code {village_code}.", err=True)
-        sys.exit(2)
-    data = file.read_bytes()
-    try:
-        plan = roster_import.preview(db.session, village, data, filename=file.name)
-    except DomainError as exc:
-        click.echo(exc.translated(), err=True)
-        sys.exit(2)
-    for problem in plan.problems:
-        where = f"{problem.sheet}!" if problem.sheet else ""
-        column = f" [{problem.column}]" if problem.column else ""
-        click.echo(f"{where}{problem.line}: {problem.severity}{column} {problem.text()}")
-    summary = plan.summary()
-    click.echo(
-        f"{summary['rows']} rows: {summary['households_created']} households to add, "
-        f"{summary['households_updated']} to update, {summary['households_unchanged']} unchanged; "
-        f"{summary['members_created']} members to add, {summary['members_updated']} to update; "
-        f"{summary['groups_created']} new groups; {summary['errors']} errors, "
-        f"{summary['warnings']} warnings."
-    )
-    db.session.rollback()
-    if plan.errors:
-        click.echo("Nothing was imported: fix the errors and run again.", err=True)
-        sys.exit(2)
-    if dry_run:
-        click.echo("Dry run: nothing was written.")
-        return
-    changing = sum(1 for h in plan.households if h.action != "unchanged")
-    with click.progressbar(length=len(plan.households), label="Importing") as bar:
-        try:
-            done = roster_import.import_roster(
-                db.session, None, village, data, filename=file.name, progress=bar.update
-            )
-        except DomainError as exc:
-            click.echo(exc.translated(), err=True)
-            sys.exit(2)
-    if done.changes_anything:
-        click.echo(f"Imported: {changing} households added or updated.")
-    else:
-        click.echo("The roster already matches this file; nothing was changed.")

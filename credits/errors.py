@@ -91,3 +91,15 @@ class AccountLocked(DomainError):
     code = "account_locked"
     status = 429
     message = N_("Too many failed logins. Try again after %(minutes)s minutes.")
+
+
+class LedgerBroken(DomainError):
+    """The chain fails verification, so balances must not be rebuilt over it."""
+
+    code = "ledger_broken"
+    status = 409
+    message = N_(
+        "The ledger of village %(code)s fails verification (%(count)s problems; the first: "
+        "%(first)s). Balances were not rebuilt: find out what happened with verify-ledger "
+        "first, or rebuild with --force."
+    )
