@@ -21,6 +21,7 @@ from app import (
     ledger,
     notice,
     passbook,
+    public_ledger,
     record,
     review,
     roster,
@@ -45,6 +46,7 @@ BLUEPRINTS = (
     evidence,
     cards,
     passbook,
+    public_ledger,
 )
 
 

@@ -57,8 +57,13 @@ CP_DIVERGES = N_(
     "rewritten from this entry on"
 )
 CP_TRUNCATED = N_(
-    "the checkpoint signed at %(at)s records seq %(cp_seq)s but the chain ends at seq "
-    "%(last)s: entries were deleted"
+    "the checkpoint signed at %(at)s records seq %(cp_seq)s but the chain ends at entry "
+    "%(id)s (seq %(last)s): the entries after it were deleted"
+)
+CP_UNSIGNED = N_(
+    "entry %(id)s (seq %(seq)s) and the entries after it are covered by no signed "
+    "checkpoint: they were not posted by this installation, or its checkpoint log was "
+    "not written"
 )
 CP_UNREADABLE = N_("checkpoint log line %(line)s cannot be read (the log was damaged or edited)")
 CP_BAD_SIGNATURE = N_(
@@ -173,6 +178,7 @@ def verify_chain(
 
     signed = read_signed(anchor, village, report) if anchor is not None else Signed()
     diverged = False
+    unsigned: LedgerEntry | None = None  # the first entry after the last checkpoint
     prev: LedgerEntry | None = None
     prev_hash, expected_seq = GENESIS, 1
     for entry, claim, version, account, household, member, reversed_ in _rows(
@@ -207,6 +213,8 @@ def verify_chain(
         if mark is not None and mark[0] != entry.hash and not diverged:
             diverged = True  # every later entry differs too; name the first
             problem("checkpoint", CP_DIVERGES, entry, at=mark[1], **named)
+        if signed.last is not None and entry.seq > signed.last[0] and unsigned is None:
+            unsigned = entry
         prev, prev_hash, expected_seq = entry, entry.hash, entry.seq + 1
     last_seq = expected_seq - 1
     if signed.last is not None and signed.last[0] > last_seq and upto is None:
@@ -217,7 +225,10 @@ def verify_chain(
             at=signed.last[1],
             cp_seq=signed.last[0],
             last=last_seq,
+            id=prev.id if prev is not None else "-",
         )
+    if unsigned is not None and upto is None:
+        problem("checkpoint", CP_UNSIGNED, unsigned, id=unsigned.id, seq=unsigned.seq)
     if upto is None:
         _verify_head(session, village, prev, prev_hash, last_seq, problem)
 
