@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from app.extensions import db
 from credits.ledger import checkpoints, entry_hash, head_code, refs_of, reverse_entry, verify
 from credits.ledger.chain import HASHED_FIELDS
-from credits.models import ChainHead, LedgerEntry
+from credits.models import LedgerEntry
 from credits.models.ledger_triggers import drop_triggers
 from credits.workflow import post_due
 
