@@ -49,9 +49,15 @@ def parse_after(value: str | None) -> int:
 
 
 def public_ledger(
-    session: Session, code: str, *, after: int = 0, limit: int = PAGE, newest_first: bool = False
+    session: Session,
+    code: str,
+    *,
+    after: int = 0,
+    limit: int | None = None,
+    newest_first: bool = False,
 ) -> PublicLedger:
     """Return a village's head code and a page of its signed checkpoints (reads only)."""
+    limit = PAGE if limit is None else limit
     village = public_village(session, code)
     result = PublicLedger(village, head_code(session, village.id), None)
     anchor = checkpoints.anchor_for(session)
