@@ -127,7 +127,10 @@ def load_key(path: str | Path, env_value: str | None = None) -> Ed25519PrivateKe
 
 
 def note_append(session: Session, village_id: int, code: str, seq: int, digest: str) -> None:
-    """Remember a new head of a village; it is signed once the transaction commits."""
+    """Remember a new head of a village; it is signed once the transaction commits.
+
+    (A rolled-back SAVEPOINT would not forget its heads; nothing posts inside one today.)
+    """
     anchor = anchor_for(session)
     if anchor is None:
         return
