@@ -12,11 +12,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import (
     account,
     admin,
+    anchor,
     auth,
     cards,
     cli,
-    cli_backup,
-    cli_users,
     config,
     errors,
     evidence,
@@ -26,6 +25,7 @@ from app import (
     ledger,
     notice,
     passbook,
+    public_ledger,
     record,
     review,
     roster,
@@ -54,6 +54,7 @@ BLUEPRINTS = (
     evidence,
     cards,
     passbook,
+    public_ledger,
 )
 
 
@@ -71,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _trust_proxies(app)
     extensions.init_app(app)
+    anchor.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     scope.init_app(app)
@@ -79,8 +81,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     cli.init_app(app)
-    cli_users.init_app(app)
-    cli_backup.init_app(app)
     errors.init_app(app)
     return app
 

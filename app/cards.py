@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import io
-import sys
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-import click
 from flask import (
     Blueprint,
     current_app,
@@ -26,7 +23,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional
@@ -39,7 +35,7 @@ from credits import cards, queries, search
 from credits.access import Permission, has_permission
 from credits.cards import CardStatus
 from credits.clock import today
-from credits.documents.cards import faces_for, print_cards, render_sheets, sheet_title
+from credits.documents.cards import faces_for, print_cards
 from credits.documents.passbook import print_passbook
 from credits.errors import DomainError, ValidationError
 from credits.i18n import N_
@@ -326,55 +322,3 @@ def scan() -> tuple[str, int]:
     text = request.args.get("u", "")
     body, status = _scan(text) if text else ({}, 200)
     return render_template("cards/scan.html", village=g.village, result=body, u=text[:300]), status
-
-
-# ---- CLI -----------------------------------------------------------------------------
-
-
-@bp.cli.command("print-cards")
-@click.option("--village", "village_code", required=True, help="Village code.")
-@click.option("--group", "group_name", default=None, help="Only this group (村民小组), by name.")
-@click.option(
-    "--household", "household_id", type=int, default=None, help="One household (reprint)."
-)
-@click.option("--base-url", default=None, help="URL the cards point to (default: BASE_URL).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def print_cards_command(
-    village_code: str,
-    group_name: str | None,
-    household_id: int | None,
-    base_url: str | None,
-    out: Path,
-) -> None:
-    """Print household QR cards, ten to an A4 page with crop marks."""
-    village = db.session.scalar(select(Village).where(Village.code == village_code))
-    if village is None:
-        click.echo(f"No village has the code {village_code}.", err=True)
-        sys.exit(2)
-    group = None
-    if group_name:
-        group = db.session.scalar(
-            select(Group).where(Group.village_id == village.id, Group.name == group_name)
-        )
-        if group is None:
-            click.echo(f"Village {village_code} has no group named {group_name}.", err=True)
-            sys.exit(2)
-    base = base_url or current_app.config["BASE_URL"]
-    try:
-        faces, warnings = faces_for(
-            db.session, village, base, group=group, household_id=household_id
-        )
-    except DomainError as exc:
-        click.echo(exc.translated(), err=True)
-        sys.exit(2)
-    with click.progressbar(length=len(faces), label="Printing cards") as bar:
-        pages = render_sheets(out, faces, title=sheet_title(village, group), progress=bar.update)
-    for warning in warnings:
-        click.echo(f"WARNING: {warning}", err=True)
-    click.echo(f"{out}: {len(faces)} cards on {pages} pages, for {base}")
-    if base.startswith("http://127.") or "localhost" in base:
-        click.echo(
-            "WARNING: the cards point to this computer only; set BASE_URL to the address "
-            "phones and tablets use.",
-            err=True,
-        )

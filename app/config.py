@@ -80,6 +80,10 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         PAGE_SIZE=30,
         # Behind nginx set 1: the client address then comes from X-Forwarded-For.
         TRUSTED_PROXIES=_trusted_proxies(os.environ.get("TRUSTED_PROXIES")),
+        # Signed ledger checkpoints live outside the database (docs/DEPLOYMENT.md).
+        CHECKPOINT_DIR=os.environ.get("CHECKPOINT_DIR", str(instance / "checkpoints")),
+        LEDGER_KEY_FILE=os.environ.get("LEDGER_KEY_FILE", str(instance / "ledger_signing_key")),
+        LEDGER_SIGNING_KEY=os.environ.get("LEDGER_SIGNING_KEY") or None,
     )
     if overrides is None or "SECRET_KEY" not in overrides:
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(instance)
@@ -89,3 +93,5 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if not (overrides and key in overrides):
             app.config[key] = secure
+    if app.config.get("TESTING") and "CHECKPOINT_DIR" not in (overrides or {}):
+        app.config["CHECKPOINT_DIR"] = None  # tests opt in with a folder of their own

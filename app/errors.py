@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -25,8 +27,10 @@ def init_app(app: Flask) -> None:
     """Register the handlers."""
 
     @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError) -> tuple[str, int]:
+    def domain_error(exc: DomainError) -> Any:
         db.session.rollback()
+        if request.path.endswith(".json"):
+            return jsonify(error=exc.code, message=translate_error(exc)), exc.status
         return _page(exc.status, translate_error(exc))
 
     @app.errorhandler(CSRFError)

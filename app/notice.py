@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
-import click
 from flask import (
     Blueprint,
     abort,
@@ -23,7 +20,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
@@ -354,44 +350,3 @@ def object_sent(village_code: str, claim_id: int) -> str:
     if claim is None or claim.village_id != village.id:
         abort(404)
     return render_template("notice/object_sent.html", village=village, claim_id=claim_id)
-
-
-# ---- CLI ----------------------------------------------------------------------------
-
-
-@bp.cli.command("notice-sheet")
-@click.option("--village", "village_code", required=True, help="Village code.")
-@click.option("--group", "group_name", default=None, help="Only this group (村民小组) by name.")
-@click.option("--scheme", "scheme_key", default=None, help="Only this scheme, by key.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def notice_sheet(
-    village_code: str, group_name: str | None, scheme_key: str | None, out: Path
-) -> None:
-    """Print the notice sheet (公示表) of a village or one of its groups to a PDF file."""
-    village = notice.public_village(db.session, village_code)
-    if village is None:
-        click.echo(f"No village has the code {village_code}.", err=True)
-        sys.exit(2)
-    try:
-        group = notice.find_group(db.session, village.id, group_name) if group_name else None
-    except DomainError as exc:
-        click.echo(exc.translated(), err=True)
-        sys.exit(2)
-    scheme = None
-    if scheme_key:
-        scheme = db.session.scalar(
-            select(Scheme).where(Scheme.village_id == village.id, Scheme.key == scheme_key)
-        )
-        if scheme is None:
-            click.echo(f"Village {village_code} has no scheme {scheme_key}.", err=True)
-            sys.exit(2)
-    summary = render_notice_sheet(
-        db.session,
-        village,
-        out,
-        now=utcnow(),
-        base_url=current_app.config["BASE_URL"],
-        group=group,
-        scheme=scheme,
-    )
-    click.echo(f"{summary.claims} claims on notice, {summary.pages} pages written to {out}.")

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from datetime import date
-from pathlib import Path
-
-import click
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.extensions import db
 from credits import cards, passbook
 from credits.cards import CardStatus
-from credits.documents.passbook import print_passbook
-from credits.errors import DomainError
-from credits.models import Household
 
 bp = Blueprint("passbook", __name__, cli_group=None)
 
@@ -62,43 +54,3 @@ def show(token: str) -> tuple[str, int, dict[str, str]]:
         200,
         PRIVATE_HEADERS,
     )
-
-
-def _date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date like 2026-01-31", param_hint=name
-        ) from None
-
-
-@bp.cli.command("passbook")
-@click.option("--household", "household_id", type=int, required=True, help="Household id.")
-@click.option("--from", "date_from", default=None, help="First day, e.g. 2026-01-01.")
-@click.option("--to", "date_to", default=None, help="Last day (default: today).")
-@click.option("--scheme", "scheme_key", default=None, help="Only this scheme, by key.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def passbook_command(
-    household_id: int, date_from: str | None, date_to: str | None, scheme_key: str | None, out: Path
-) -> None:
-    """Print a household's passbook statement (存折) as a PDF."""
-    household = db.session.get(Household, household_id)
-    if household is None:
-        click.echo(f"No household has the id {household_id}.", err=True)
-        sys.exit(2)
-    try:
-        result = print_passbook(
-            db.session,
-            household,
-            out,
-            date_from=_date(date_from, "--from"),
-            date_to=_date(date_to, "--to"),
-            scheme_key=scheme_key,
-        )
-    except DomainError as exc:
-        click.echo(exc.translated(), err=True)
-        sys.exit(2)
-    click.echo(f"{out}: {result.pages} pages, {result.statements} schemes, {result.lines} entries.")

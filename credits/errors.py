@@ -85,3 +85,15 @@ class LoginFailed(DomainError):
     code = "login_failed"
     status = 401
     message = N_("Wrong user name or password.")
+
+
+class LedgerBroken(DomainError):
+    """The chain fails verification, so balances must not be rebuilt over it."""
+
+    code = "ledger_broken"
+    status = 409
+    message = N_(
+        "The ledger of village %(code)s fails verification (%(count)s problems; the first: "
+        "%(first)s). Balances were not rebuilt: find out what happened with verify-ledger "
+        "first, or rebuild with --force."
+    )

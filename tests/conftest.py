@@ -216,6 +216,9 @@ def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
             "WTF_CSRF_ENABLED": False,
             "UPLOAD_DIR": str(tmp_path / "uploads"),
             "BASE_URL": "http://localhost",
+            # Signed ledger checkpoints go to this test's own folder, with its own key.
+            "CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+            "LEDGER_KEY_FILE": str(tmp_path / "ledger_signing_key"),
         }
     )
     yield flask_app

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 from typing import Any
 
-import click
 from flask import current_app, flash, g, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.extensions import db
 from app.roster.blueprint import _invalid_form, _refused, bp
@@ -22,7 +19,6 @@ from app.web import client_ip
 from credits import roster_import
 from credits.access import Permission
 from credits.errors import DomainError
-from credits.models import Village
 
 
 def _upload_root() -> Path:
@@ -143,53 +139,3 @@ def export() -> Any:
 
 
 # ---- command line ----
-
-
-@bp.cli.command("import-roster")
-@click.option("--village", "village_code", required=True, help="Village code, e.g. TY001.")
-@click.option("--dry-run", is_flag=True, help="Only show the problems and what would change.")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_roster_command(village_code: str, dry_run: bool, file: Path) -> None:
-    """Import a 花名册 (XLSX or CSV) into a village's roster; all rows or nothing."""
-    village = db.session.scalar(select(Village).where(Village.code == village_code))
-    if village is None:
-        click.echo(f"No village has the code {village_code}.", err=True)
-        sys.exit(2)
-    data = file.read_bytes()
-    try:
-        plan = roster_import.preview(db.session, village, data, filename=file.name)
-    except DomainError as exc:
-        click.echo(exc.translated(), err=True)
-        sys.exit(2)
-    for problem in plan.problems:
-        where = f"{problem.sheet}!" if problem.sheet else ""
-        column = f" [{problem.column}]" if problem.column else ""
-        click.echo(f"{where}{problem.line}: {problem.severity}{column} {problem.text()}")
-    summary = plan.summary()
-    click.echo(
-        f"{summary['rows']} rows: {summary['households_created']} households to add, "
-        f"{summary['households_updated']} to update, {summary['households_unchanged']} unchanged; "
-        f"{summary['members_created']} members to add, {summary['members_updated']} to update; "
-        f"{summary['groups_created']} new groups; {summary['errors']} errors, "
-        f"{summary['warnings']} warnings."
-    )
-    db.session.rollback()
-    if plan.errors:
-        click.echo("Nothing was imported: fix the errors and run again.", err=True)
-        sys.exit(2)
-    if dry_run:
-        click.echo("Dry run: nothing was written.")
-        return
-    changing = sum(1 for h in plan.households if h.action != "unchanged")
-    with click.progressbar(length=len(plan.households), label="Importing") as bar:
-        try:
-            done = roster_import.import_roster(
-                db.session, None, village, data, filename=file.name, progress=bar.update
-            )
-        except DomainError as exc:
-            click.echo(exc.translated(), err=True)
-            sys.exit(2)
-    if done.changes_anything:
-        click.echo(f"Imported: {changing} households added or updated.")
-    else:
-        click.echo("The roster already matches this file; nothing was changed.")

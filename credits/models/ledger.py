@@ -120,3 +120,8 @@ def _refuse_ledger_changes(session: Session, _context: object, _instances: objec
             obj in session.deleted or session.is_modified(obj, include_collections=False)
         ):
             raise LedgerImmutable(f"ledger entry {obj.id} may not be changed or deleted")
+
+
+from credits.models.ledger_triggers import attach as _attach_triggers  # noqa: E402
+
+_attach_triggers(LedgerEntry.__table__)  # type: ignore[arg-type]

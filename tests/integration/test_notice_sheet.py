@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
@@ -81,7 +82,10 @@ def test_notice_sheet_lists_masked_names_signed_points_and_the_head_code(session
     for expected in ("张*华", "李*兰", "欧阳*华", "+10", xl03, "\u221210", "2026年11月20日"):
         assert expected in text, expected
     code = head_code(session, world.village.id)
-    assert code != "0000-0000" and code in text
+    # Sequence number and 64 bits, e.g. "#12 · 3F9A-1C2B-77D0-E5A1" (pdftotext drops spaces).
+    assert re.fullmatch(r"#[1-9][0-9]* · [0-9A-F]{4}(-[0-9A-F]{4}){3}", code), code
+    assert code.replace(" ", "") in text.replace(" ", "")
+    assert "/p/VA/ledger/check" in text
     for label in (
         "积分公示表",
         "村务监督委员会（签字）",

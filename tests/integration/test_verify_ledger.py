@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from app.extensions import db
 from credits.ledger import entry_hash, rebuild_balances, reverse_entry, verify
 from credits.models import Balance, LedgerEntry, PeriodTotal
+from credits.models.ledger_triggers import drop_triggers
 from credits.workflow import post_due
 
 
@@ -64,7 +65,9 @@ def run(app, *args):
 
 
 def tamper(app, sql, **params):
+    # The attacker has database access: the append-only triggers go first.
     with app.app_context():
+        drop_triggers(db.session.connection())
         db.session.execute(text(sql), params)
         db.session.commit()
 
@@ -72,8 +75,8 @@ def tamper(app, sql, **params):
 def test_an_intact_ledger_verifies(app, ledger):
     result = run(app, "verify-ledger")
     assert result.exit_code == 0, result.output
-    assert "0 problems" in result.output
-    assert f"2 villages, {len(ledger.entries) + 1} entries" in result.output
+    assert "发现 0 个问题" in result.output
+    assert f"已检查 2 个村、{len(ledger.entries) + 1} 条账目" in result.output
 
 
 CHAIN_TAMPERING = {
@@ -93,11 +96,13 @@ def test_editing_an_entry_is_found_and_named(app, ledger, what):
     tamper(app, sql, id=ledger.middle, fake="f" * 64)
     result = run(app, "verify-ledger")
     assert result.exit_code == 1, result.output
-    assert f"entry {ledger.middle} " in result.output
-    # Rebuilding balances cannot hide a changed entry.
-    assert run(app, "rebuild-balances").exit_code == 0
+    assert f"账目 {ledger.middle}（" in result.output
+    # Balances are not rebuilt over a changed entry, and a forced rebuild cannot hide it.
+    refused = run(app, "rebuild-balances")
+    assert refused.exit_code == 2 and "--force" in refused.output
+    assert run(app, "rebuild-balances", "--force").exit_code == 0
     again = run(app, "verify-ledger")
-    assert again.exit_code == 1 and f"entry {ledger.middle} " in again.output
+    assert again.exit_code == 1 and f"账目 {ledger.middle}（" in again.output
 
 
 def test_deleting_a_middle_entry_is_found_and_named(app, ledger):
@@ -107,10 +112,10 @@ def test_deleting_a_middle_entry_is_found_and_named(app, ledger):
     position = ledger.entries.index(ledger.middle)
     before, after = ledger.entries[position - 1], ledger.entries[position + 1]
     # The gap is named by the missing sequence number and the entries around it.
-    assert f"seq {position + 1}" in result.output
-    assert f"entry {before} " in result.output and f"entry {after} " in result.output
-    assert f"account {ledger.account}" in result.output
-    assert run(app, "rebuild-balances").exit_code == 0
+    assert f"序号 {position + 1} 至" in result.output
+    assert f"账目 {before} 之后" in result.output and f"账目 {after}（" in result.output
+    assert f"账户 {ledger.account}" in result.output
+    assert run(app, "rebuild-balances", "--force").exit_code == 0
     assert run(app, "verify-ledger").exit_code == 1
 
 
@@ -118,9 +123,9 @@ def test_deleting_the_last_entry_is_found_and_named(app, ledger):
     tamper(app, "DELETE FROM ledger_entry WHERE id = :id", id=ledger.last)
     result = run(app, "verify-ledger")
     assert result.exit_code == 1, result.output
-    assert f"seq {len(ledger.entries)}" in result.output
-    assert f"entry {ledger.entries[-2]} " in result.output
-    assert run(app, "rebuild-balances").exit_code == 0
+    assert f"序号 {len(ledger.entries)} 至" in result.output
+    assert f"账目 {ledger.entries[-2]}（" in result.output
+    assert run(app, "rebuild-balances", "--force").exit_code == 0
     assert run(app, "verify-ledger").exit_code == 1
 
 
@@ -140,7 +145,7 @@ def test_rewriting_the_last_entry_with_a_fresh_hash_is_found(app, ledger):
     )
     result = run(app, "verify-ledger")
     assert result.exit_code == 1, result.output
-    assert f"entry {ledger.last} " in result.output
+    assert f"账目 {ledger.last}（" in result.output
 
 
 @pytest.mark.parametrize(
@@ -149,39 +154,39 @@ def test_rewriting_the_last_entry_with_a_fresh_hash_is_found(app, ledger):
         (
             "balance",
             "UPDATE balance SET score = score + 10, balance = 999 WHERE account_id = :acc",
-            "account",
+            "余额",
         ),
-        ("deleted", "DELETE FROM balance WHERE account_id = :acc", "account"),
+        ("deleted", "DELETE FROM balance WHERE account_id = :acc", "余额"),
         (
             "period",
             "UPDATE period_total SET score = score + 1 WHERE account_id = :acc",
-            "period",
+            "期间",
         ),
-        ("period-deleted", "DELETE FROM period_total WHERE account_id = :acc", "period"),
+        ("period-deleted", "DELETE FROM period_total WHERE account_id = :acc", "期间"),
     ],
 )
 def test_editing_cached_totals_is_found_and_rebuild_fixes_it(app, ledger, what, sql, named):
     tamper(app, sql, acc=ledger.account)
     result = run(app, "verify-ledger")
     assert result.exit_code == 1, result.output
-    assert f"account {ledger.account}" in result.output
+    assert f"账户 {ledger.account}" in result.output
     assert f"{named}" in result.output
     rebuilt = run(app, "rebuild-balances")
     assert rebuilt.exit_code == 0, rebuilt.output
-    assert "0 rows corrected" not in rebuilt.output
+    assert "已更正 0 行" not in rebuilt.output
     fixed = run(app, "verify-ledger")
     assert fixed.exit_code == 0, fixed.output
-    assert "0 rows corrected" in run(app, "rebuild-balances").output
+    assert "已更正 0 行" in run(app, "rebuild-balances").output
 
 
 def test_village_option_limits_the_check(app, ledger):
     tamper(app, "UPDATE ledger_entry SET note = 'x' WHERE id = :id", id=ledger.other_entry)
     mine = run(app, "verify-ledger", "--village", "VA")
     assert mine.exit_code == 0, mine.output
-    assert "1 villages" in mine.output
+    assert "已检查 1 个村" in mine.output
     theirs = run(app, "verify-ledger", "--village", "VB")
     assert theirs.exit_code == 1
-    assert f"entry {ledger.other_entry} " in theirs.output
+    assert f"账目 {ledger.other_entry}（" in theirs.output
     assert run(app, "verify-ledger").exit_code == 1
 
 
@@ -202,6 +207,7 @@ def test_verify_sees_tampering_done_in_the_same_session(session, world):
     balances = session.scalars(select(Balance)).all()
     totals = session.scalars(select(PeriodTotal)).all()
     assert verify(session).ok and entries and balances and totals
+    drop_triggers(session.connection())
     session.execute(
         text("UPDATE ledger_entry SET note = 'x' WHERE id = :id"), {"id": entries[0].id}
     )
@@ -212,6 +218,7 @@ def test_verify_sees_tampering_done_in_the_same_session(session, world):
     session.commit()
     report = verify(session)
     kinds = sorted({p.kind for p in report.problems})
-    assert kinds == ["balance", "chain", "period"], report.problems
-    assert rebuild_balances(session) == 2
-    assert sorted({p.kind for p in verify(session).problems}) == ["chain"]
+    # The edited note no longer matches the claim's either.
+    assert kinds == ["balance", "chain", "period", "reference"], report.problems
+    assert rebuild_balances(session, force=True) == 2
+    assert sorted({p.kind for p in verify(session).problems}) == ["chain", "reference"]

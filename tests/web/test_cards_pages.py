@@ -253,7 +253,7 @@ def test_print_cards_command(app, web_world, tmp_path):
         ]
     )
     assert result.exit_code == 0, result.output
-    assert "3 cards on 1 pages" in result.output
+    assert "3 张卡，共 1 页" in result.output
     decoded = subprocess.run(
         f"pdftoppm -r 150 -png {out} {tmp_path}/p && zbarimg --raw -q {tmp_path}/p-1.png",
         shell=True,
@@ -272,7 +272,7 @@ def test_print_cards_command(app, web_world, tmp_path):
             str(tmp_path / "one.pdf"),
         ]
     )
-    assert single.exit_code == 0 and "1 cards on 1 pages" in single.output
+    assert single.exit_code == 0 and "1 张卡，共 1 页" in single.output
     unknown = app.test_cli_runner().invoke(
         args=["print-cards", "--village", "NO", "--out", str(out)]
     )

@@ -265,7 +265,7 @@ def test_notice_sheet_cli_writes_a_pdf(app, web_world, tmp_path):
         args=["notice-sheet", "--village", "VA", "--group", "一组", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "1 claims on notice" in result.output
+    assert "1 条申报在公示中" in result.output
     assert out.read_bytes().startswith(b"%PDF")
     missing = runner.invoke(args=["notice-sheet", "--village", "NOPE", "--out", str(out)])
     assert missing.exit_code == 2

@@ -385,16 +385,16 @@ def test_the_cli_previews_with_dry_run_and_then_imports(
 
     dry = runner.invoke(args=["import-roster", "--village", "VA", str(path), "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "1 households to add" in dry.output and "Dry run" in dry.output
+    assert "新增 1 户" in dry.output and "试运行" in dry.output
     assert counts(app) == before
 
     real = runner.invoke(args=["import-roster", "--village", "VA", str(path)])
     assert real.exit_code == 0, real.output
-    assert "Imported: 1 households" in real.output
+    assert "已导入：新增或更新 1 户" in real.output
     assert counts(app)["Member"] == before["Member"] + 2
 
     again = runner.invoke(args=["import-roster", "--village", "VA", str(path)])
-    assert again.exit_code == 0 and "nothing was changed" in again.output
+    assert again.exit_code == 0 and "没有任何改动" in again.output
 
 
 def test_the_cli_refuses_a_roster_with_errors(

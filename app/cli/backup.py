@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.common import fail, refuse, say
 from app.extensions import db
 from credits import backup as backups
 from credits.errors import DomainError
-from credits.i18n import N_, gettext
-
-
-def _say(message: str, **params: object) -> None:
-    click.echo(gettext(message, "zh_CN", **params))
+from credits.i18n import N_
 
 
 @click.command("backup")
@@ -34,7 +31,7 @@ def backup_command(out: Path) -> None:
         )
     except (DomainError, subprocess.CalledProcessError, OSError) as exc:
         _fail(exc)
-    _say(
+    say(
         N_("Backup written to %(path)s: %(villages)s villages, %(files)s files, %(kb)s KB."),
         path=str(result.path),
         villages=result.villages,
@@ -58,32 +55,20 @@ def restore_command(archive: Path) -> None:
         )
     except (DomainError, subprocess.CalledProcessError, OSError) as exc:
         _fail(exc)
-    _say(
+    say(
         N_("Restored the backup of %(date)s: %(villages)s villages. Run verify-ledger next."),
         date=str(manifest.get("created_at", "")),
         villages=len(manifest.get("chain_heads", {})),
     )
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     if isinstance(exc, DomainError):
-        click.echo(exc.translated(), err=True)
-    elif isinstance(exc, subprocess.CalledProcessError):
+        fail(exc)
+    if isinstance(exc, subprocess.CalledProcessError):
         detail = (exc.stderr or b"").decode(errors="replace").strip()
-        click.echo(
-            gettext(N_("The database tool failed: %(detail)s"), "zh_CN", detail=detail), err=True
-        )
-    else:
-        click.echo(
-            gettext(
-                N_("The file could not be read or written: %(detail)s"), "zh_CN", detail=str(exc)
-            ),
-            err=True,
-        )
-    sys.exit(2)
+        refuse(N_("The database tool failed: %(detail)s"), detail=detail)
+    refuse(N_("The file could not be read or written: %(detail)s"), detail=str(exc))
 
 
-def init_app(app: Flask) -> None:
-    """Register the commands."""
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
+COMMANDS = (backup_command, restore_command)

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
-from flask import Flask
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
+from app.cli.common import fail, say, village_by_code
 from app.extensions import db
 from credits import staff
 from credits.errors import DomainError
-from credits.i18n import N_, gettext
-from credits.models import Village
-
-
-def _say(message: str, **params: object) -> None:
-    click.echo(gettext(message, "zh_CN", **params))
-
-
-def _fail(exc: DomainError) -> None:
-    click.echo(exc.translated(), err=True)
-    sys.exit(2)
+from credits.i18n import N_
 
 
 @click.command("list-users")
@@ -30,13 +17,7 @@ def _fail(exc: DomainError) -> None:
 @with_appcontext
 def list_users(village_code: str | None) -> None:
     """Print staff users: name, role, village, active, last login (tab-separated)."""
-    village_id = None
-    if village_code:
-        village = db.session.scalar(select(Village).where(Village.code == village_code))
-        if village is None:
-            _say(N_("No village has the code %(code)s."), code=village_code)
-            sys.exit(2)
-        village_id = village.id
+    village_id = village_by_code(village_code).id if village_code else None
     for user in staff.list_staff(db.session, village_id):
         place = user.village.code if user.village else (user.region.name if user.region else "")
         last = user.last_login_at.isoformat(sep=" ") if user.last_login_at else "-"
@@ -52,8 +33,8 @@ def reset_password(username: str) -> None:
     try:
         user, password = staff.operator_reset_password(db.session, username)
     except DomainError as exc:
-        _fail(exc)
-    _say(
+        fail(exc)
+    say(
         N_("One-time password for %(name)s: %(password)s (to be changed at the next login)"),
         name=user.username,
         password=password,
@@ -69,14 +50,11 @@ def disable_user(username: str, enable: bool) -> None:
     try:
         user = staff.operator_set_active(db.session, username, active=enable)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     if enable:
-        _say(N_("%(name)s can log in again."), name=user.username)
+        say(N_("%(name)s can log in again."), name=user.username)
     else:
-        _say(N_("%(name)s is disabled and logged out everywhere."), name=user.username)
+        say(N_("%(name)s is disabled and logged out everywhere."), name=user.username)
 
 
-def init_app(app: Flask) -> None:
-    """Register the commands."""
-    for command in (list_users, reset_password, disable_user):
-        app.cli.add_command(command)
+COMMANDS = (list_users, reset_password, disable_user)
