@@ -681,7 +681,11 @@ def import_confirm() -> Any:
 def export() -> Response:
     """Download the roster as an XLSX 花名册 (the same columns the import reads)."""
     require_permission(Permission.RECORD)
-    data = roster_import.export_roster(db.session, g.village, actor=current_user, ip=client_ip())
+    # A GET writes nothing (DESIGN §4.10): the download goes to the log, not the audit table.
+    data = roster_import.export_roster(db.session, g.village)
+    current_app.logger.info(
+        "roster.export village=%s user=%s ip=%s", g.village.code, current_user.id, client_ip()
+    )
     name = f"{g.village.name}花名册-{time.strftime('%Y%m%d')}.xlsx"
     response = send_file(
         io.BytesIO(data),
