@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and attached in the app factory."""
 
+import logging
 from pathlib import Path
 
 from flask import Flask, has_request_context, request
@@ -42,3 +43,6 @@ def _safe_request() -> bool:
 def init_reads(app: Flask) -> None:
     """Mark safe requests as read-only before anything touches the database."""
     set_reading_probe(_safe_request)
+    # Downloads (exports) are reads, so they go to this log instead of the audit table.
+    if not app.logger.level:
+        app.logger.setLevel(logging.INFO)
