@@ -25,6 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import Engine, event, select, text
+from sqlalchemy.exc import DBAPIError
 
 from app.evidence import photo_store
 from app.extensions import db
@@ -297,3 +298,38 @@ def test_no_get_route_writes_for_anyone(app: Flask, engine: Engine, role: str) -
     changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
     assert not changed, changed
     assert len(urls) > 100
+
+
+def test_a_stray_write_in_a_get_fails_on_postgresql_and_takes_no_lock_on_sqlite(
+    app: Flask, db_url: str, web_world: VillageWorld
+) -> None:
+    def stray() -> tuple[str, int]:
+        try:
+            db.session.execute(text("UPDATE village SET name = name"))
+            db.session.flush()
+        except DBAPIError as exc:
+            db.session.rollback()
+            return type(exc.orig).__name__, 409
+        return "wrote", 200
+
+    app.add_url_rule("/test-only/stray-write", "stray_write", stray)
+    begins: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if sql.split()[0].upper() in ("BEGIN", "SET"):
+            begins.append(sql)
+
+    with app.app_context():
+        app_engine = db.engine
+    event.listen(app_engine, "before_cursor_execute", statement)
+    try:
+        response = app.test_client().get("/test-only/stray-write")
+    finally:
+        event.remove(app_engine, "before_cursor_execute", statement)
+    if db_url.startswith("postgresql"):
+        assert begins == ["SET TRANSACTION READ ONLY"]
+        assert (response.status_code, response.text) == (409, "ReadOnlySqlTransaction")
+    else:
+        # SQLite cannot refuse it, but the GET took no write lock at BEGIN (the crawl
+        # above fails on any such statement).
+        assert begins == ["BEGIN"]
