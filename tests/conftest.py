@@ -302,9 +302,7 @@ def _ledger_verified_after_the_test(request: pytest.FixtureRequest) -> Iterator[
     finally:
         engine.dispose()
     if report.problems:
-        lines = "\n".join(
-            f"  {p.village_code} {p.kind}: {p.message}" for p in report.problems[:20]
-        )
+        lines = "\n".join(f"  {p.village_code} {p.kind}: {p.message}" for p in report.problems[:20])
         pytest.fail(f"verify-ledger found {len(report.problems)} problems after the test:\n{lines}")
 
 
