@@ -39,6 +39,8 @@ from credits.workflow import ClaimInput, approve_claim, post_due, record_claim, 
 from credits.workflow import withdraw_claim as withdraw
 
 ROLES = ["anonymous", "clerk", "reviewer", "admin", "cashier", "township"]
+# Besides the crawl's own village: another village, and a code that names none.
+FOREIGN_CODES = ["VB", "NOPE"]
 
 # Routes the crawl does not visit, each with its reason. Keep it short: every entry is a
 # page nobody checks for writes.
@@ -168,8 +170,8 @@ def _build(app: Flask) -> CrawlWorld:
         claims = [posted, due, noticed, held, dismissed_claim, stopped, recorded]
         claims += [rejected, withdrawn, foreign]
         values: dict[str, list[Any]] = {
-            "code": ["VA", "VB", "NOPE"],
-            "village_code": ["VA", "VB", "NOPE"],
+            "code": ["VA"],
+            "village_code": ["VA"],
             "household_id": [home.id, va.households[1].id, vb.households[0].id, 999999],
             "claim_id": [c.id for c in claims] + [999999],
             "member_id": [*members, 999999],
@@ -212,15 +214,22 @@ def _urls(app: Flask, crawl: CrawlWorld) -> tuple[list[tuple[str, str]], list[st
         if missing:
             unfilled.append(f"{rule.rule} ({rule.endpoint}): {', '.join(missing)}")
             continue
+        # Every combination in the crawl's own village, the query strings on the first; in
+        # another village and an unknown one, the first combination only (scope refuses).
+        combos = list(itertools.product(*(crawl.values[n] for n in names)))
+        first = combos[0]
+        if "code" in names or "village_code" in names:
+            for code in FOREIGN_CODES:
+                pairs = zip(names, first, strict=True)
+                combos.append(tuple(code if n in ("code", "village_code") else v for n, v in pairs))
         with app.test_request_context():
-            for combo in itertools.product(*(crawl.values[n] for n in names)):
-                args = dict(zip(names, combo, strict=True))
-                path = rule.build(args, append_unknown=False)
+            for combo in combos:
+                path = rule.build(dict(zip(names, combo, strict=True)), append_unknown=False)
                 assert path is not None
-                base = path[1]
-                urls.append((rule.endpoint, base))
-                for query in EXTRA_QUERIES.get(rule.endpoint, []):
-                    urls.append((rule.endpoint, base + query.format(**crawl.fmt)))
+                urls.append((rule.endpoint, path[1]))
+                if combo == first:
+                    for query in EXTRA_QUERIES.get(rule.endpoint, []):
+                        urls.append((rule.endpoint, path[1] + query.format(**crawl.fmt)))
     return urls, unfilled
 
 
