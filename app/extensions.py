@@ -1,8 +1,9 @@
 """Flask extensions, created unbound and attached in the app factory."""
 
+import logging
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -11,7 +12,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from credits.db import Base, configure_engine, start_reading, stop_reading
+from credits.db import Base, configure_engine, set_reading_probe
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -45,19 +46,15 @@ def init_app(app: Flask) -> None:
         configure_engine(db.engine)
 
 
-def _begin_request() -> None:
-    # A GET never writes (DESIGN §4.10): its SQLite transactions begin DEFERRED.
-    if request.method in SAFE_METHODS:
-        g.reading_token = start_reading()
-
-
-def _end_request(_exc: BaseException | None) -> None:
-    token = g.pop("reading_token", None)
-    if token is not None:
-        stop_reading(token)
+def _safe_request() -> bool:
+    # A GET never writes (DESIGN §4.10): its transactions begin DEFERRED on SQLite and
+    # READ ONLY on PostgreSQL, also while a streamed body is produced after the view.
+    return has_request_context() and request.method in SAFE_METHODS
 
 
 def init_reads(app: Flask) -> None:
     """Mark safe requests as read-only before anything touches the database."""
-    app.before_request(_begin_request)
-    app.teardown_request(_end_request)
+    set_reading_probe(_safe_request)
+    # Downloads (exports) are reads, so they go to this log instead of the audit table.
+    if not app.logger.level:
+        app.logger.setLevel(logging.INFO)

@@ -278,7 +278,7 @@ def public(village_code: str) -> str:
     if scheme is None and schemes:
         scheme = schemes[0]
     now = utcnow()
-    board = notice.notice_on_access(
+    board = notice.notice_board(
         db.session,
         village.id,
         scheme.id if scheme else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -27,13 +27,17 @@ class Base(DeclarativeBase):
 
 
 # True while serving a request that must not write (a GET): SQLite then begins its
-# transactions DEFERRED, so readers never wait for the write lock nor hold it.
+# transactions DEFERRED, so readers never wait for the write lock nor hold it, and
+# PostgreSQL begins them READ ONLY, so a stray write fails loudly instead of landing.
 _reading: ContextVar[bool] = ContextVar("merit_reading", default=False)
+# The web layer may also say "this is a read" by a probe (a GET request context is
+# active); it covers a streamed response body, which runs after the request hooks.
+_probe: list[Callable[[], bool]] = []
 
 
 @contextmanager
 def reading() -> Iterator[None]:
-    """Run a block whose transactions only read (SQLite: BEGIN DEFERRED)."""
+    """Run a block whose transactions only read (SQLite: BEGIN DEFERRED; PostgreSQL: READ ONLY)."""
     token = _reading.set(True)
     try:
         yield
@@ -51,19 +55,41 @@ def stop_reading(token: object) -> None:
     _reading.reset(token)  # type: ignore[arg-type]
 
 
+def set_reading_probe(probe: Callable[[], bool]) -> None:
+    """Install the one function that tells whether the current context only reads."""
+    _probe[:] = [probe]
+
+
+def is_reading() -> bool:
+    """Tell whether transactions begun now must only read."""
+    return _reading.get() or any(probe() for probe in _probe)
+
+
 def utcnow() -> datetime:
     """Return the current UTC time as a naive datetime, whole seconds (what we store)."""
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def configure_engine(engine: Engine) -> Engine:
-    """Give a SQLite engine WAL, foreign keys and writer-serialising transactions.
+    """Give an engine this project's transactions.
 
-    Transactions begin IMMEDIATE (the write lock at BEGIN: a transaction that reads
-    and then writes never fails on a stale WAL snapshot, and writers queue), except
-    inside `reading()`, where they begin DEFERRED and take no lock at all.
+    SQLite: WAL, foreign keys, and transactions that begin IMMEDIATE (the write lock at
+    BEGIN: a transaction that reads and then writes never fails on a stale WAL snapshot,
+    and writers queue), except inside `reading()`, where they begin DEFERRED and take no
+    lock at all. PostgreSQL: inside `reading()` transactions are READ ONLY.
     """
-    if engine.dialect.name != "sqlite" or getattr(engine, "_merit_configured", False):
+    if getattr(engine, "_merit_configured", False):
+        return engine
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "begin")
+        def _on_pg_begin(conn: Any) -> None:
+            if is_reading():
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+        engine._merit_configured = True  # type: ignore[attr-defined]
+        return engine
+    if engine.dialect.name != "sqlite":
         return engine
 
     @event.listens_for(engine, "connect")
@@ -79,7 +105,7 @@ def configure_engine(engine: Engine) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN" if _reading.get() else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if is_reading() else "BEGIN IMMEDIATE")
 
     engine._merit_configured = True  # type: ignore[attr-defined]
     return engine

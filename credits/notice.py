@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from credits.entries import staff_names
@@ -41,7 +41,6 @@ from credits.objections import (
     recent_outcomes,
 )
 from credits.privacy import mask_name
-from credits.workflow import post_due
 
 CORRECTIONS_DAYS = 30
 
@@ -102,6 +101,8 @@ class NoticeBoard:
     corrections: list[CorrectionItem] = field(default_factory=list)
     decided: list[DecidedItem] = field(default_factory=list)  # published outcomes
     ledger_code: str = ""
+    # Notice over, no objection, not yet posted by `post-due`: shown as 待入账.
+    due: list[NoticeItem] = field(default_factory=list)
 
     @property
     def window(self) -> tuple[datetime, datetime] | None:
@@ -117,6 +118,18 @@ class NoticeBoard:
         return [i for i in self.items if i.scheme_id == scheme_id]
 
 
+def _open_objection_exists(village_id: int) -> Any:
+    return (
+        select(Objection.id)
+        .where(
+            Objection.village_id == village_id,
+            Objection.claim_id == Claim.id,
+            Objection.state == ObjectionState.OPEN,
+        )
+        .exists()
+    )
+
+
 def claims_in_notice(
     session: Session,
     village_id: int,
@@ -126,21 +139,37 @@ def claims_in_notice(
     group_id: int | None = None,
 ) -> list[Claim]:
     """Return claims in their notice window, or past it but held by an open objection."""
-    open_objection = (
-        select(Objection.id)
-        .where(
-            Objection.village_id == village_id,
-            Objection.claim_id == Claim.id,
-            Objection.state == ObjectionState.OPEN,
-        )
-        .exists()
-    )
+    window = or_(Claim.notice_until > now, _open_objection_exists(village_id))
+    return _noticed_claims(session, village_id, window, scheme_id, group_id)
+
+
+def claims_awaiting_posting(
+    session: Session,
+    village_id: int,
+    *,
+    now: datetime,
+    scheme_id: int | None = None,
+    group_id: int | None = None,
+) -> list[Claim]:
+    """Return claims whose notice ended unopposed and that `post-due` has not posted yet."""
+    due = and_(Claim.notice_until <= now, ~_open_objection_exists(village_id))
+    return _noticed_claims(session, village_id, due, scheme_id, group_id)
+
+
+def _noticed_claims(
+    session: Session,
+    village_id: int,
+    condition: Any,
+    scheme_id: int | None,
+    group_id: int | None,
+) -> list[Claim]:
+    """Return a village's noticed claims meeting `condition`, in board order."""
     query = (
         select(Claim)
         .where(
             Claim.village_id == village_id,
             Claim.state == ClaimState.NOTICED,
-            or_(Claim.notice_until > now, open_objection),
+            condition,
         )
         .options(
             selectinload(Claim.household).selectinload(Household.group),
@@ -299,7 +328,7 @@ def public_notice(
     )
 
 
-def notice_on_access(
+def notice_board(
     session: Session,
     village_id: int,
     scheme_id: int | None = None,
@@ -307,12 +336,16 @@ def notice_on_access(
     *,
     now: datetime,
 ) -> NoticeBoard:
-    """Post the village's claims whose notice ended, then return the public board."""
-    # Cheap when nothing is due: one indexed query on (village_id, state, notice_until).
-    post_due(session, now=now, village_id=village_id)
+    """Return the public board with the claims awaiting posting and the ledger code (reads only).
+
+    Due claims post from the `post-due` command, never from a page view (DESIGN §4.10).
+    """
     board = public_notice(session, village_id, scheme_id, group_id, now=now)
+    due = claims_awaiting_posting(
+        session, village_id, now=now, scheme_id=scheme_id, group_id=group_id
+    )
+    board.due = [_notice_item(c) for c in due]
     board.ledger_code = head_code(session, village_id)
-    session.commit()
     return board
 
 
@@ -328,6 +361,7 @@ class StaffNotice:
     decided: list[ObjectionView]
     staff: dict[int, str]  # display names of the staff named on the page
     show_objector: bool = False
+    due: list[Claim] = field(default_factory=list)  # notice over, not yet posted (待入账)
 
 
 def staff_notice(
@@ -339,16 +373,17 @@ def staff_notice(
     scheme_id: int | None = None,
     group_id: int | None = None,
 ) -> StaffNotice:
-    """Post what is due, then return the claims on notice and the objections, for staff."""
-    post_due(session, now=now, village_id=village_id)
+    """Return the claims on notice, those awaiting posting and the objections, for staff."""
     claims = claims_in_notice(session, village_id, now=now, scheme_id=scheme_id, group_id=group_id)
+    due = claims_awaiting_posting(
+        session, village_id, now=now, scheme_id=scheme_id, group_id=group_id
+    )
     pending = open_objections(session, village_id)
     decided = decided_objections(session, village_id, now=now)
     staff = staff_names(
         session,
         {o.received_by_id for o in pending + decided} | {o.resolved_by_id for o in decided},
     )
-    session.commit()
     show = may_see_objector(viewer)
     return StaffNotice(
         claims,
@@ -356,6 +391,7 @@ def staff_notice(
         objection_views(decided, show_objector=show),
         staff,
         show,
+        due,
     )
 
 

@@ -7,12 +7,13 @@ free text is the committee's published reasons) and the printed statement for th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from credits.clock import local_date, today, utc_start_of
+from credits.db import utcnow
 from credits.errors import ValidationError
 from credits.i18n import N_
 from credits.models import (
@@ -78,6 +79,7 @@ class NoticeLine:
     deed_date: date
     notice_until: date
     objected: bool  # an open objection holds it
+    due: bool = False  # notice over unopposed, not yet posted by `post-due` (待入账)
 
 
 @dataclass
@@ -209,8 +211,11 @@ def history_page(
     return Page(items=lines, page=page, per_page=per_page, total=total)
 
 
-def notices(session: Session, household: Household) -> list[NoticeLine]:
-    """The household's claims now in their public notice window, soonest end first."""
+def notices(
+    session: Session, household: Household, *, now: datetime | None = None
+) -> list[NoticeLine]:
+    """The household's claims on notice or awaiting posting, soonest end first."""
+    now = now or utcnow()
     claims = session.scalars(
         select(Claim)
         .where(
@@ -242,6 +247,7 @@ def notices(session: Session, household: Household) -> list[NoticeLine]:
             deed_date=c.deed_date,
             notice_until=local_date(c.notice_until) if c.notice_until else c.deed_date,
             objected=c.id in objected,
+            due=c.id not in objected and c.notice_until is not None and c.notice_until <= now,
         )
         for c in claims
     ]
@@ -255,6 +261,7 @@ def passbook(
     page: int = 1,
     per_page: int = PER_PAGE,
     on: date | None = None,
+    now: datetime | None = None,
 ) -> Passbook:
     """Build the public passbook of a household; `scheme_key` picks the history shown."""
     on = on or today()
@@ -292,7 +299,7 @@ def passbook(
         schemes=boxes,
         current=current,
         history=history,
-        notices=notices(session, household),
+        notices=notices(session, household, now=now),
         outcomes=household_outcomes(session, household, now=utc_start_of(on + timedelta(days=1))),
         today=on,
     )

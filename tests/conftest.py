@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -22,14 +23,27 @@ import credits.models  # noqa: F401  (registers every table)
 from app import create_app
 from app.extensions import db
 from credits import users as users_module
-from credits.db import Base, make_engine, make_session_factory
+from credits.db import Base, make_engine, make_session_factory, reading
+from credits.ledger import verify
 from credits.models import Household, Role, Rule, Scheme, User, Village
 from credits.rules import load_preset_into
 from credits.users import create_user
 from credits.villages import add_household, create_village, ensure_group
 from credits.workflow import ClaimInput, approve_claim, record_claim
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+BASE_PG_URL = os.environ.get("TEST_DATABASE_URL")
+# Under pytest-xdist each worker (gw0, gw1, …) has a database of its own: <db>_gw0, …
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _worker_url(url: str | None) -> str | None:
+    if not url or not WORKER:
+        return url
+    base = make_url(url)
+    return base.set(database=f"{base.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+PG_URL = _worker_url(BASE_PG_URL)
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "secret-pass-1"
 NOW = datetime(2026, 11, 20, 9, 0, 0)
@@ -58,11 +72,28 @@ def _pg_engine() -> Iterator[Engine | None]:
     if not PG_URL:
         yield None
         return
+    _ensure_database(PG_URL)
     engine = make_engine(PG_URL)
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()
+
+
+def _ensure_database(url: str) -> None:
+    """Create a worker's PostgreSQL database on first use (from TEST_DATABASE_URL's)."""
+    assert BASE_PG_URL
+    name = make_url(url).database
+    if name == make_url(BASE_PG_URL).database:
+        return
+    admin = create_engine(BASE_PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if not found:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
 
 
 def _truncate_pg(engine: Engine) -> None:
@@ -248,3 +279,51 @@ def web_other_world(app: Flask, web_world: VillageWorld) -> VillageWorld:
 def login(client: FlaskClient, user: User, password: str = PASSWORD) -> TestResponse:
     """Log a staff user in through the login form."""
     return client.post("/login", data={"username": user.username, "password": password})
+
+
+# ---- tests that tell the truth ---------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _ledger_verified_after_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run the ledger checker after every test that used a database (DESIGN §4.1).
+
+    A test that damages the ledger on purpose says so with `@pytest.mark.tampers`.
+    """
+    if "db_url" not in request.fixturenames:
+        yield
+        return
+    # Asked for here, db_url is set up before and torn down after everything using it.
+    url: str = request.getfixturevalue("db_url")
+    yield
+    if request.node.get_closest_marker("tampers"):
+        return
+    engine = make_engine(url)
+    try:
+        with reading(), make_session_factory(engine)() as session:
+            report = verify(session)
+    finally:
+        engine.dispose()
+    if report.problems:
+        lines = "\n".join(f"  {p.village_code} {p.kind}: {p.message}" for p in report.problems[:20])
+        pytest.fail(f"verify-ledger found {len(report.problems)} problems after the test:\n{lines}")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI, refuse to run without PostgreSQL: half the database tests would vanish."""
+    if os.environ.get("CI", "").lower() == "true" and not BASE_PG_URL:
+        raise pytest.UsageError(
+            "CI=true but TEST_DATABASE_URL is not set: the PostgreSQL half of the suite would "
+            "not run. Set TEST_DATABASE_URL=postgresql+psycopg://user@host:5432/db."
+        )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """End a run without PostgreSQL with a line nobody can miss."""
+    if not BASE_PG_URL:
+        terminalreporter.write_sep(
+            "!",
+            "PostgreSQL was NOT tested: TEST_DATABASE_URL is unset (SQLite only)",
+            yellow=True,
+            bold=True,
+        )

@@ -366,7 +366,7 @@ def test_award_is_recorded_approved_objected_held_and_posted_after_dismissal(
 
     # 4. The notice ends while the objection is open: the claim stays held, nothing posts.
     end_notice_now(flask_app, claim_id)
-    page = visitor.goto("/p/VA/notice")  # this page posts what is due on access
+    page = visitor.goto("/p/VA/notice")  # a page view posts nothing; a held claim is not due
     item = page.locator(f"#claim-{claim_id}")
     expect(item.locator(".pn-held")).to_have_text(HELD)
     expect(item.locator(".pn-object")).to_have_count(0)  # the window is closed

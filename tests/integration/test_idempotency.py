@@ -11,7 +11,7 @@ from conftest import NOW, build_village
 from sqlalchemy import func, select
 
 from credits.errors import IdempotencyConflict
-from credits.models import AuditEvent, Claim, Household, Rule, User
+from credits.models import AuditEvent, Claim, User
 from credits.workflow import ClaimInput, record_claim
 
 
@@ -138,7 +138,24 @@ def test_concurrent_double_submission_creates_one_claim(session, session_factory
     assert not errors, errors
     assert len(set(results)) == 1, results
     assert claim_count(session, village_id=world.village.id) == 1
-    assert session.get(Claim, results[0]).household_id == world.households[0].id
-    # The household and rule really are the ones submitted.
-    assert session.get(Household, data.household_id) is not None
-    assert session.get(Rule, data.rule_id).code == rule
+    # The one claim is the submission itself: its key, household, rule and points.
+    claim = session.get(Claim, results[0])
+    assert claim is not None
+    assert (claim.idempotency_key, claim.household_id, claim.rule_id, claim.note) == (
+        data.idempotency_key,
+        data.household_id,
+        data.rule_id,
+        data.note,
+    )
+    assert claim.points == world.rule(rule).points and claim.state == "recorded"
+    # Recorded once: one audit event, and the cap counts the points once.
+    records = select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "claim.record",
+        AuditEvent.village_id == world.village.id,
+        AuditEvent.object_id == claim.id,
+    )
+    assert session.scalar(records) == 1
+    others = select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "claim.record", AuditEvent.village_id == world.village.id
+    )
+    assert session.scalar(others) == 1

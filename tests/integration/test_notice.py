@@ -194,13 +194,24 @@ def test_dismissal_during_the_notice_leaves_the_claim_to_post_at_the_end(session
     assert claim.state == ClaimState.POSTED
 
 
-def test_the_public_page_posts_due_claims_on_access(session, world):
+def test_the_board_shows_a_due_claim_as_awaiting_posting_and_posts_nothing(session, world):
     claim = new_claim(session, world, approve_by="reviewer")
-    board = notice.notice_on_access(session, world.village.id, now=END)
-    assert board.items == []
+    board = notice.notice_board(session, world.village.id, now=END)
+    assert board.items == [] and [i.claim_id for i in board.due] == [claim.id]
+    session.rollback()
     session.refresh(claim)
-    assert claim.state == ClaimState.POSTED
-    assert board.ledger_code != "0000-0000"
+    assert claim.state == ClaimState.NOTICED
+    staff = notice.staff_notice(session, world.village.id, now=END, viewer=world.users["reviewer"])
+    assert staff.claims == [] and [c.id for c in staff.due] == [claim.id]
+    before = board.ledger_code
+    assert post_due(session, now=END) == 1
+    after = notice.notice_board(session, world.village.id, now=END)
+    assert after.due == [] and after.items == [] and after.ledger_code != before
+    # A held claim is not due: it stays on the board as held.
+    held = new_claim(session, world, household=1, approve_by="reviewer")
+    object_to(session, held)
+    board = notice.notice_board(session, world.village.id, now=END + timedelta(days=8))
+    assert [i.claim_id for i in board.items] == [held.id] and board.due == []
 
 
 def test_objection_after_the_window_is_refused(session, world):

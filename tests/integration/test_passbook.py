@@ -14,7 +14,7 @@ from credits import passbook
 from credits.documents.passbook import print_passbook
 from credits.errors import ValidationError
 from credits.ledger import append_entry, reverse_entry, verify
-from credits.models import Account, EntryKind, LedgerEntry, Objection
+from credits.models import Account, Claim, EntryKind, LedgerEntry, Objection
 from credits.workflow import ClaimInput, approve_claim, post_due, record_claim
 
 TODAY = NOW.date()  # 2026-11-20
@@ -180,6 +180,18 @@ def test_claims_on_notice_are_listed_with_their_objection_state(session, story):
     session.commit()
     assert passbook.passbook(session, story.households[0], on=TODAY).notices[0].objected
     assert passbook.passbook(session, story.households[1], on=TODAY).notices == []
+
+
+def test_a_claim_whose_notice_ended_shows_as_awaiting_posting_until_it_posts(session, story):
+    [line] = passbook.passbook(session, story.households[0], on=TODAY, now=NOW).notices
+    assert not line.due
+    claim = session.get(Claim, line.claim_id)
+    assert claim is not None and claim.notice_until is not None
+    later = claim.notice_until + timedelta(minutes=1)
+    [line] = passbook.passbook(session, story.households[0], on=TODAY, now=later).notices
+    assert line.due and not line.objected
+    assert post_due(session, now=later) == 1
+    assert passbook.passbook(session, story.households[0], on=TODAY, now=later).notices == []
 
 
 def test_a_household_without_entries_has_an_empty_passbook(session, world):

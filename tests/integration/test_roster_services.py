@@ -234,8 +234,12 @@ def test_a_household_with_pending_claims_cannot_be_deactivated(
     assert home.active is False
     after = last_event(session).after
     assert after is not None and (after["reason"], after["active"]) == ("迁出", False)
-    # Never deleted: the household, its members and its history are all still there.
-    assert session.get(Household, home.id) is not None
+    # Never deleted: the household, its members and its history are all still there
+    # (asked of the database, not of the session's identity map).
+    session.expire_all()
+    assert session.scalar(select(func.count(Household.id)).where(Household.id == home.id)) == 1
+    members = select(func.count(Member.id)).where(Member.household_id == home.id)
+    assert session.scalar(members) == 2
     assert search_households(session, world.village.id, "张建华") == []
     set_household_active(session, actor=world.users["admin"], household_id=home.id, active=True)
     assert [h.id for h in search_households(session, world.village.id, "张建华")] == [home.id]

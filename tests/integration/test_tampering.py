@@ -23,6 +23,8 @@ from credits.models import LedgerEntry
 from credits.models.ledger_triggers import drop_triggers
 from credits.workflow import post_due
 
+pytestmark = pytest.mark.tampers  # every test here damages the ledger on purpose
+
 
 @dataclass
 class Posted:

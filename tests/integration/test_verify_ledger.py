@@ -89,6 +89,7 @@ CHAIN_TAMPERING = {
 
 
 @pytest.mark.parametrize("what", sorted(CHAIN_TAMPERING))
+@pytest.mark.tampers
 def test_editing_an_entry_is_found_and_named(app, ledger, what):
     sql = CHAIN_TAMPERING[what]
     if what == "date" and "sqlite" in app.config["SQLALCHEMY_DATABASE_URI"]:
@@ -105,6 +106,7 @@ def test_editing_an_entry_is_found_and_named(app, ledger, what):
     assert again.exit_code == 1 and f"账目 {ledger.middle}（" in again.output
 
 
+@pytest.mark.tampers
 def test_deleting_a_middle_entry_is_found_and_named(app, ledger):
     tamper(app, "DELETE FROM ledger_entry WHERE id = :id", id=ledger.middle)
     result = run(app, "verify-ledger")
@@ -119,6 +121,7 @@ def test_deleting_a_middle_entry_is_found_and_named(app, ledger):
     assert run(app, "verify-ledger").exit_code == 1
 
 
+@pytest.mark.tampers
 def test_deleting_the_last_entry_is_found_and_named(app, ledger):
     tamper(app, "DELETE FROM ledger_entry WHERE id = :id", id=ledger.last)
     result = run(app, "verify-ledger")
@@ -129,6 +132,7 @@ def test_deleting_the_last_entry_is_found_and_named(app, ledger):
     assert run(app, "verify-ledger").exit_code == 1
 
 
+@pytest.mark.tampers
 def test_rewriting_the_last_entry_with_a_fresh_hash_is_found(app, ledger):
     # A careful forger recomputes the edited entry's hash; the chain head still differs.
     with app.app_context():
@@ -179,6 +183,7 @@ def test_editing_cached_totals_is_found_and_rebuild_fixes_it(app, ledger, what, 
     assert "已更正 0 行" in run(app, "rebuild-balances").output
 
 
+@pytest.mark.tampers
 def test_village_option_limits_the_check(app, ledger):
     tamper(app, "UPDATE ledger_entry SET note = 'x' WHERE id = :id", id=ledger.other_entry)
     mine = run(app, "verify-ledger", "--village", "VA")
@@ -197,6 +202,7 @@ def test_unknown_village_code_is_a_clear_error(app, ledger):
     assert "村" in result.output  # the message is the translated one
 
 
+@pytest.mark.tampers
 def test_verify_sees_tampering_done_in_the_same_session(session, world):
     # A session that already holds the entries and balances in memory must still read
     # what the database says now.

@@ -79,11 +79,23 @@ def test_public_notice_keeps_villages_apart(app, client, web_world, web_other_wo
     assert "李*兰" in client.get("/p/VB/notice").get_data(as_text=True)
 
 
-def test_public_page_posts_claims_whose_notice_ended(app, client, web_world):
+def test_a_claim_whose_notice_ended_awaits_posting_until_post_due_runs(app, client, web_world):
     claim_id = fresh_claim(app, web_world, now=utcnow() - timedelta(days=8))
-    assert client.get("/p/VA/notice").status_code == 200
+    page = client.get("/p/VA/notice").get_data(as_text=True)
+    assert "待入账" in page and "1 项待入账" in page
+    assert f'/notice/claims/{claim_id}/object"' not in page
+    with app.app_context():
+        # The page view posted nothing: that is the `post-due` command's job.
+        assert db.session.get(Claim, claim_id).state == ClaimState.NOTICED
+    login(client, web_world.users["clerk"])
+    staff = client.get("/v/VA/notice").get_data(as_text=True)
+    assert "待入账" in staff and f"/notice/claims/{claim_id}/paper-objection" not in staff
+    result = app.test_cli_runner().invoke(args=["post-due"])
+    assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.get(Claim, claim_id).state == ClaimState.POSTED
+    assert "待入账" not in client.get("/p/VA/notice").get_data(as_text=True)
+    assert "待入账" not in client.get("/v/VA/notice").get_data(as_text=True)
 
 
 def test_an_objection_from_the_public_page_holds_the_claim(app, client, web_world):
@@ -364,12 +376,8 @@ def test_admins_export_the_audit_log_as_csv(app, client, web_world):
     future = (utcnow() + timedelta(days=3)).date().isoformat()
     assert read_csv(client.post(f"/v/VA/audit.csv?from={future}")) == []
     with app.app_context():
-        assert (
-            db.session.scalar(
-                select(func.count(AuditEvent.id)).where(AuditEvent.action == "audit.export")
-            )
-            == 3
-        )
+        exported = select(func.count(AuditEvent.id)).where(AuditEvent.action == "audit.export")
+        assert db.session.scalar(exported) == 3
 
 
 def test_audit_csv_defuses_spreadsheet_formulas(app, client, web_world):

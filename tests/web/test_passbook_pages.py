@@ -9,6 +9,7 @@ from conftest import NOW, new_claim
 
 from app.extensions import db
 from credits import cards
+from credits.db import utcnow
 from credits.models import Household, Village
 from credits.rules import load_preset_into
 from credits.workflow import post_due
@@ -151,3 +152,20 @@ def test_the_page_works_in_english_too(app, client, book):
     client.set_cookie("lang", "en")
     html = client.get(_url(app, world.households[0].id)).get_data(as_text=True)
     assert "Spendable points" in html and "Honour score" in html
+
+
+def test_a_claim_whose_notice_ended_shows_as_awaiting_posting(app, client, web_world):
+    with app.app_context():
+        ended = new_claim(
+            db.session,
+            web_world,
+            household=1,
+            approve_by="reviewer",
+            now=utcnow() - timedelta(days=8),
+        )
+    html = client.get(_url(app, web_world.households[1].id)).get_data(as_text=True)
+    assert "待入账" in html and f"/notice/claims/{ended.id}/object" not in html
+    with app.app_context():
+        assert post_due(db.session) == 1
+    html = client.get(_url(app, web_world.households[1].id)).get_data(as_text=True)
+    assert "待入账" not in html and "照顾年迈父母，生活起居周到" in html

@@ -346,6 +346,7 @@ def test_the_export_downloads_the_roster_as_a_workbook(
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
     assert [r[2] for r in rows] == ["张建华", "张小明", "李秀兰", "李小明", "欧阳明华", "欧小明"]
     with app.app_context():
+        # The export is a POST, so who took the village's personal data is audited.
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "roster.export"))
         assert event is not None and event.actor_id == web_world.users["clerk"].id
     # The downloaded file imports back with nothing to change.
