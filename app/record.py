@@ -304,7 +304,8 @@ def withdraw(claim_id: int) -> Any:
         if wants_json():
             return jsonify(error=refusal_text(exc)), exc.status
         flash(refusal_text(exc), "error")
-        return redirect(url_for("record.index"), 303)
+        # Answer with the refusal's status (409 when the claim moved on), not a redirect.
+        return _render(RecordForm(key=new_key(), deed_date=today().isoformat()), status=exc.status)
     if wants_json():
         return jsonify(
             ok=True,

@@ -88,6 +88,8 @@ class NoticeItem:
     notice_end: datetime
     recorder: str  # staff display name (printed on the sheet)
     held: bool  # an open objection holds it
+    is_correction: bool = False  # 更正: the claim reverses a posted entry (points negated)
+    reason: str = ""  # a correction's reason, shown publicly with it
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,8 @@ def _notice_item(claim: Claim) -> NoticeItem:
         notice_end=claim.notice_until,
         recorder=claim.recorded_by.display_name if claim.recorded_by else "",
         held=any(o.state == ObjectionState.OPEN for o in claim.objections),
+        is_correction=claim.is_correction,
+        reason=claim.note if claim.is_correction else "",
     )
 
 

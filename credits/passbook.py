@@ -63,6 +63,7 @@ class HistoryLine:
     balance_after: int
     is_reversal: bool
     reversed_later: bool  # a later correction cancelled this entry
+    reason: str = ""  # why a correction (reversal) was made
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class NoticeLine:
     deed_date: date
     notice_until: date
     objected: bool  # an open objection holds it
+    is_correction: bool = False  # 更正 of a posted entry, its points negated
+    reason: str = ""  # a correction's reason
 
 
 @dataclass
@@ -158,6 +161,7 @@ def _lines(
                 balance_after=running,
                 is_reversal=entry.kind == EntryKind.REVERSAL,
                 reversed_later=entry.id in reversed_ids,
+                reason=entry.reason if entry.kind == EntryKind.REVERSAL else "",
             )
         )
         if newest_first:
@@ -240,6 +244,8 @@ def notices(session: Session, household: Household) -> list[NoticeLine]:
             deed_date=c.deed_date,
             notice_until=local_date(c.notice_until) if c.notice_until else c.deed_date,
             objected=c.id in objected,
+            is_correction=c.is_correction,
+            reason=c.note if c.is_correction else "",
         )
         for c in claims
     ]

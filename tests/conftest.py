@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -23,11 +23,11 @@ from app import create_app
 from app.extensions import db
 from credits import users as users_module
 from credits.db import Base, make_engine, make_session_factory
-from credits.models import Household, Role, Rule, Scheme, User, Village
+from credits.models import ClaimState, Household, Role, Rule, Scheme, User, Village
 from credits.rules import load_preset_into
 from credits.users import create_user
 from credits.villages import add_household, create_village, ensure_group
-from credits.workflow import ClaimInput, approve_claim, record_claim
+from credits.workflow import ClaimInput, approve_claim, post_claim, propose_correction, record_claim
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -245,3 +245,35 @@ def web_other_world(app: Flask, web_world: VillageWorld) -> VillageWorld:
 def login(client: FlaskClient, user: User, password: str = PASSWORD) -> TestResponse:
     """Log a staff user in through the login form."""
     return client.post("/login", data={"username": user.username, "password": password})
+
+
+# ---- corrections (core): reverse an entry the way the app does ----------------------
+
+
+def correct_entry(
+    session: Session,
+    world: VillageWorld,
+    entry_id: int,
+    reason: str = "记错了",
+    *,
+    proposer: str = "reviewer",
+    approver: str = "admin",
+    now: datetime = NOW,
+) -> credits.models.LedgerEntry:
+    """Propose a correction, approve it by a second person and post it when its notice ends.
+
+    Only this correction posts (other due claims stay as they are); returns the reversal.
+    """
+    claim = propose_correction(
+        session, actor=world.users[proposer], entry_id=entry_id, reason=reason, now=now
+    )
+    approve_claim(session, actor=world.users[approver], claim_id=claim.id, now=now)
+    if claim.state == ClaimState.NOTICED:
+        assert claim.notice_until is not None
+        post_claim(session, claim, max(now, claim.notice_until))
+        session.commit()
+    reversal = session.scalar(
+        select(credits.models.LedgerEntry).where(credits.models.LedgerEntry.claim_id == claim.id)
+    )
+    assert reversal is not None
+    return reversal
