@@ -153,6 +153,7 @@ def post_due(
             continue
         session.commit()
         posted += 1
+    session.commit()  # end the read of due claims too (on SQLite it holds the write lock)
     return posted
 
 
