@@ -67,6 +67,8 @@ def clean_reason(reason: str | None) -> str:
         raise ValidationError(N_("A reason is required to reverse an entry."))
     if len(text) > MAX_NOTE:
         raise ValidationError(N_("The reason may have at most %(n)s characters."), n=MAX_NOTE)
+    if "\x00" in text:
+        raise ValidationError(N_("The reason contains a character that cannot be stored."))
     return text
 
 

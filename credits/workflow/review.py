@@ -59,6 +59,8 @@ def _clean_reason(reason: str | None) -> str:
         raise ValidationError(N_("A reason is required to reject a claim."))
     if len(reason) > MAX_NOTE:
         raise ValidationError(N_("The reason may have at most %(n)s characters."), n=MAX_NOTE)
+    if "\x00" in reason:
+        raise ValidationError(N_("The reason contains a character that cannot be stored."))
     return reason
 
 
