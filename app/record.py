@@ -7,8 +7,7 @@ without page loads (typeahead search, card scan, submit by fetch) when JavaScrip
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -25,12 +24,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from app.cards import SCAN_MESSAGES
 from app.evidence import photo_store
 from app.extensions import db
+from app.record_forms import BatchForm, RecordForm, parse_date
 from app.scope import owned, require_permission
 from app.web import client_ip, translate_error
 from credits import cards, queries, search
@@ -51,44 +50,6 @@ from credits.workflow import (
 bp = Blueprint("record", __name__)
 RECENT = 6
 ROSTER_SEARCH_RULE = "/v/<code>/roster/search"
-
-
-@dataclass
-class RecordForm:
-    """What the recording form holds, to show it again after a refusal."""
-
-    key: str
-    household_id: int | None = None
-    rule_id: int | None = None
-    member_id: int | None = None
-    deed_date: str = ""
-    note: str = ""
-    evidence_ids: list[int] = field(default_factory=list)
-
-    @classmethod
-    def from_request(cls) -> RecordForm:
-        form = request.form
-        return cls(
-            key=form.get("key", "")[:64],
-            household_id=parse_int(form.get("household")),
-            rule_id=parse_int(form.get("rule")),
-            member_id=parse_int(form.get("member")),
-            deed_date=form.get("deed_date", "")[:10],
-            note=form.get("note", "")[:2000],
-            evidence_ids=parse_ints(form.getlist("evidence")),
-        )
-
-
-def parse_int(value: Any) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
-
-
-def parse_ints(values: list[str]) -> list[int]:
-    return list(dict.fromkeys(n for n in (parse_int(v) for v in values) if n is not None))
 
 
 def refusal_text(exc: DomainError) -> str:
@@ -114,16 +75,6 @@ def roster_search_url() -> str | None:
         if rule.rule == ROSTER_SEARCH_RULE:
             return url_for(rule.endpoint)
     return None
-
-
-def parse_date(value: str) -> date:
-    """Read the date of the deed; an empty field means today."""
-    if not value.strip():
-        return today()
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValidationError(N_("Enter the date of the deed as a date.")) from None
 
 
 def uploads() -> list[FileStorage]:
@@ -304,7 +255,8 @@ def withdraw(claim_id: int) -> Any:
         if wants_json():
             return jsonify(error=refusal_text(exc)), exc.status
         flash(refusal_text(exc), "error")
-        return redirect(url_for("record.index"), 303)
+        # Answer with the refusal's status (409 when the claim moved on), not a redirect.
+        return _render(RecordForm(key=new_key(), deed_date=today().isoformat()), status=exc.status)
     if wants_json():
         return jsonify(
             ok=True,
@@ -318,61 +270,10 @@ def withdraw(claim_id: int) -> Any:
 # ---- batch award ----
 
 
-@dataclass
-class BatchForm:
-    key: str
-    rule_id: int | None = None
-    deed_date: str = ""
-    note: str = ""
-    households: list[int] = field(default_factory=list)
-    members: dict[int, list[int]] = field(default_factory=dict)
-    evidence_ids: list[int] = field(default_factory=list)
-
-    @classmethod
-    def from_request(cls) -> BatchForm:
-        form = request.form
-        members: dict[int, list[int]] = {}
-        for value in form.getlist("m"):
-            household_id, _sep, member_id = value.partition("-")
-            h, m = parse_int(household_id), parse_int(member_id)
-            if h is not None and m is not None and m not in members.setdefault(h, []):
-                members[h].append(m)
-        return cls(
-            key=form.get("key", "")[:64],
-            rule_id=parse_int(form.get("rule")),
-            deed_date=form.get("deed_date", "")[:10],
-            note=form.get("note", "")[:2000],
-            households=parse_ints(form.getlist("h")),
-            members=members,
-            evidence_ids=parse_ints(form.getlist("evidence")),
-        )
-
-    def targets(self) -> list[tuple[int, int | None]]:
-        """A ticked member counts for their household; a household alone counts once."""
-        result: list[tuple[int, int | None]] = []
-        for household_id in dict.fromkeys(self.households + list(self.members)):
-            member_ids = self.members.get(household_id)
-            if member_ids:
-                result.extend((household_id, m) for m in member_ids)
-            else:
-                result.append((household_id, None))
-        return result
-
-
 def _render_batch(form: BatchForm, group_id: int | None, status: int = 200) -> Any:
     village = g.village
-    households = queries.batch_households(db.session, village.id, group_id)
     ticked = set(form.households) | set(form.members)
-    shown = {h.id for h in households}
-    # Households ticked (or scanned) outside the group filter stay on the list.
-    extra = [
-        h
-        for h in db.session.scalars(
-            select(Household).where(
-                Household.village_id == village.id, Household.id.in_(ticked - shown)
-            )
-        )
-    ]
+    households = queries.batch_households(db.session, village.id, group_id, ticked)
     return (
         render_template(
             "record/batch.html",
@@ -380,7 +281,7 @@ def _render_batch(form: BatchForm, group_id: int | None, status: int = 200) -> A
             form=form,
             group_id=group_id,
             groups=queries.groups_of(db.session, village.id),
-            households=extra + households,
+            households=households,
             ticked=ticked,
             schemes=queries.recordable_rules(db.session, village.id),
             photos=pending_photos(form.evidence_ids),

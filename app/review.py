@@ -10,7 +10,8 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.extensions import db
-from app.record import parse_int, parse_ints, refusal_text
+from app.record import refusal_text
+from app.record_forms import parse_int, parse_ints
 from app.scope import owned, require_permission
 from app.web import client_ip
 from credits import queries

@@ -43,6 +43,7 @@ ACTION_LABELS: dict[str, str] = {
     "claim.withdraw": N_("Claim withdrawn"),
     "claim.post": N_("Claim posted to the ledger"),
     "entry.reverse": N_("Entry reversed"),
+    "correction.propose": N_("Correction proposed"),
     "objection.raise": N_("Objection raised"),
     "objection.record_paper": N_("Paper objection recorded"),
     "objection.uphold": N_("Objection upheld"),

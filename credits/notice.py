@@ -74,6 +74,8 @@ class NoticeItem:
     recorder: str  # staff display name (printed on the sheet)
     held: bool  # an open objection holds it
     outcomes: tuple[Outcome, ...] = ()  # the committee's decisions on objections to it
+    is_correction: bool = False  # 更正: the claim reverses a posted entry (points negated)
+    reason: str = ""  # a correction's reason, shown publicly with it
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,8 @@ def _notice_item(claim: Claim) -> NoticeItem:
         recorder=claim.recorded_by.display_name if claim.recorded_by else "",
         held=any(o.state == ObjectionState.OPEN for o in claim.objections),
         outcomes=outcomes_of(claim.objections),
+        is_correction=claim.is_correction,
+        reason=claim.note if claim.is_correction else "",
     )
 
 

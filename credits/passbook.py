@@ -65,6 +65,7 @@ class HistoryLine:
     balance_after: int
     is_reversal: bool
     reversed_later: bool  # a later correction cancelled this entry
+    reason: str = ""  # why a correction (reversal) was made
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ class NoticeLine:
     notice_until: date
     objected: bool  # an open objection holds it
     due: bool = False  # notice over unopposed, not yet posted by `post-due` (待入账)
+    is_correction: bool = False  # 更正 of a posted entry, its points negated
+    reason: str = ""  # a correction's reason
 
 
 @dataclass
@@ -162,6 +165,7 @@ def _lines(
                 balance_after=running,
                 is_reversal=entry.kind == EntryKind.REVERSAL,
                 reversed_later=entry.id in reversed_ids,
+                reason=entry.reason if entry.kind == EntryKind.REVERSAL else "",
             )
         )
         if newest_first:
@@ -248,6 +252,8 @@ def notices(
             notice_until=local_date(c.notice_until) if c.notice_until else c.deed_date,
             objected=c.id in objected,
             due=c.id not in objected and c.notice_until is not None and c.notice_until <= now,
+            is_correction=c.is_correction,
+            reason=c.note if c.is_correction else "",
         )
         for c in claims
     ]

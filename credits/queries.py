@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -269,9 +270,16 @@ def recordable_rules(
 
 
 def batch_households(
-    session: Session, village_id: int, group_id: int | None = None
+    session: Session,
+    village_id: int,
+    group_id: int | None = None,
+    ticked: Iterable[int] = (),
 ) -> list[Household]:
-    """Active households (with members) to tick for a batch award, by group and number."""
+    """Active households (with members) to tick for a batch award, by group and number.
+
+    Households already ticked (or scanned) outside the group filter come first, so a
+    form shown again keeps them on its list.
+    """
     query = (
         select(Household)
         .where(Household.village_id == village_id, Household.active.is_(True))
@@ -281,7 +289,17 @@ def batch_households(
     )
     if group_id:
         query = query.where(Household.group_id == group_id)
-    return list(session.scalars(query))
+    households = list(session.scalars(query))
+    outside = set(ticked) - {h.id for h in households}
+    if not outside:
+        return households
+    extra = session.scalars(
+        select(Household)
+        .where(Household.village_id == village_id, Household.id.in_(outside))
+        .options(selectinload(Household.members), selectinload(Household.group))
+        .order_by(Household.id)
+    )
+    return [*extra, *households]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -25,11 +25,11 @@ from app.extensions import db
 from credits import users as users_module
 from credits.db import Base, make_engine, make_session_factory, reading
 from credits.ledger import verify
-from credits.models import Household, Role, Rule, Scheme, User, Village
+from credits.models import ClaimState, Household, Role, Rule, Scheme, User, Village
 from credits.rules import load_preset_into
 from credits.users import create_user
 from credits.villages import add_household, create_village, ensure_group
-from credits.workflow import ClaimInput, approve_claim, record_claim
+from credits.workflow import ClaimInput, approve_claim, post_claim, propose_correction, record_claim
 
 BASE_PG_URL = os.environ.get("TEST_DATABASE_URL")
 # Under pytest-xdist each worker (gw0, gw1, …) has a database of its own: <db>_gw0, …
@@ -327,3 +327,35 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             yellow=True,
             bold=True,
         )
+
+
+# ---- corrections (core): reverse an entry the way the app does ----------------------
+
+
+def correct_entry(
+    session: Session,
+    world: VillageWorld,
+    entry_id: int,
+    reason: str = "记错了",
+    *,
+    proposer: str = "reviewer",
+    approver: str = "admin",
+    now: datetime = NOW,
+) -> credits.models.LedgerEntry:
+    """Propose a correction, approve it by a second person and post it when its notice ends.
+
+    Only this correction posts (other due claims stay as they are); returns the reversal.
+    """
+    claim = propose_correction(
+        session, actor=world.users[proposer], entry_id=entry_id, reason=reason, now=now
+    )
+    approve_claim(session, actor=world.users[approver], claim_id=claim.id, now=now)
+    if claim.state == ClaimState.NOTICED:
+        assert claim.notice_until is not None
+        post_claim(session, claim, max(now, claim.notice_until))
+        session.commit()
+    reversal = session.scalar(
+        select(credits.models.LedgerEntry).where(credits.models.LedgerEntry.claim_id == claim.id)
+    )
+    assert reversal is not None
+    return reversal

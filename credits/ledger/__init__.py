@@ -25,7 +25,6 @@ from credits.ledger.chain import (
 from credits.ledger.headcheck import HeadCheck, check_head, parse_head
 from credits.ledger.rebuild import rebuild_balances
 from credits.ledger.report import Problem, Report
-from credits.ledger.reversal import reverse_entry
 from credits.ledger.verify import verify, verify_chain
 
 lock_head = _lock_head
@@ -50,7 +49,6 @@ __all__ = [
     "rebuild_balances",
     "referenced_values",
     "refs_of",
-    "reverse_entry",
     "short_code",
     "verify",
     "verify_chain",

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from credits.caps import cap_breach, cap_exceeded, period_of
@@ -166,15 +167,22 @@ def head_code(session: Session, village_id: int) -> str:
 
 
 def _lock_head(session: Session, village_id: int) -> ChainHead:
-    """Lock and return a village's chain head, creating it on the first posting."""
+    """Lock and return a village's chain head, creating it on the first posting.
+
+    Villages get their head when created; for one that has none, the row is inserted
+    with ON CONFLICT DO NOTHING, so two first postings racing both find one head row,
+    and the row lock then puts them in one line (never a primary-key error).
+    """
+    if session.get(ChainHead, village_id) is None:
+        dialect = postgresql if is_postgres(session) else sqlite
+        session.execute(
+            dialect.insert(ChainHead)
+            .values(village_id=village_id, seq=0, hash=GENESIS)
+            .on_conflict_do_nothing(index_elements=["village_id"])
+        )
     lock_row(session, "chain_head", "village_id", village_id)
     head = session.get(ChainHead, village_id, populate_existing=True)
-    if head is None:
-        # Two first postings racing on PostgreSQL both insert; the loser fails on the
-        # primary key and its transaction rolls back, so the chain cannot fork.
-        head = ChainHead(village_id=village_id, seq=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
+    assert head is not None
     return head
 
 

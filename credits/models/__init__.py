@@ -1,7 +1,7 @@
 """The typed SQLAlchemy models of every noun of the domain."""
 
 from credits.models.audit import AuditEvent
-from credits.models.claim import Claim, ClaimState, Objection, ObjectionState
+from credits.models.claim import Claim, ClaimKind, ClaimState, Objection, ObjectionState
 from credits.models.evidence import Evidence
 from credits.models.household import Household, Member
 from credits.models.ledger import Balance, ChainHead, EntryKind, LedgerEntry, PeriodTotal
@@ -16,6 +16,7 @@ __all__ = [
     "Balance",
     "ChainHead",
     "Claim",
+    "ClaimKind",
     "ClaimState",
     "EntryKind",
     "Evidence",

@@ -14,6 +14,7 @@ from credits.models.household import Household, Member
 from credits.models.scheme import Account, Rule, RuleVersion, Scheme
 
 if TYPE_CHECKING:
+    from credits.models.ledger import LedgerEntry
     from credits.models.user import User
 
 
@@ -25,17 +26,27 @@ class ClaimState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class ClaimKind(StrEnum):
+    DEED = "deed"  # an award or deduction for something a household did
+    CORRECTION = "correction"  # 更正: reverses a posted entry once decided and noticed
+
+
 LIVE_STATES = (ClaimState.RECORDED, ClaimState.NOTICED, ClaimState.POSTED)
 
 
 class Claim(Base):
-    """A proposed award or deduction, not counted until posted."""
+    """A proposed award, deduction or correction, not counted until posted.
+
+    A correction (kind "correction") names the entry it reverses; its points are that
+    entry's negated and its note is the reason. It is reviewed and noticed like a deed.
+    """
 
     __tablename__ = "claim"
     __table_args__ = (
         UniqueConstraint("village_id", "idempotency_key"),
         Index("ix_claim_village_state_notice", "village_id", "state", "notice_until"),
         Index("ix_claim_village_household_rule", "village_id", "household_id", "rule_id"),
+        Index("ix_claim_village_reverses_entry", "village_id", "reverses_entry_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +72,11 @@ class Claim(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column()
     withdraw_reason: Mapped[str] = mapped_column(Text, default="")
     posted_at: Mapped[datetime | None] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(20), default=ClaimKind.DEED, server_default="deed")
+    # The entry a correction reverses (ledger_entry also points at claim: created by ALTER).
+    reverses_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_entry.id", use_alter=True)
+    )
 
     scheme: Mapped[Scheme] = relationship()
     account: Mapped[Account] = relationship()
@@ -70,6 +86,7 @@ class Claim(Base):
     rule_version: Mapped[RuleVersion] = relationship()
     recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    reverses_entry: Mapped[LedgerEntry | None] = relationship(foreign_keys=[reverses_entry_id])
     objections: Mapped[list[Objection]] = relationship(
         back_populates="claim", order_by="Objection.id"
     )
@@ -77,6 +94,10 @@ class Claim(Base):
     @property
     def is_deduction(self) -> bool:
         return self.points < 0
+
+    @property
+    def is_correction(self) -> bool:
+        return self.kind == ClaimKind.CORRECTION
 
 
 class ObjectionState(StrEnum):

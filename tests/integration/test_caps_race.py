@@ -8,7 +8,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-from conftest import NOW, new_claim
+from conftest import NOW, correct_entry, new_claim
 from sqlalchemy import func, select
 
 from credits.errors import CapExceeded
@@ -202,8 +202,6 @@ def test_immediate_posting_is_refused_past_a_lowered_cap(session, world):
 
 
 def test_a_reversed_entry_does_not_count_against_the_cap_at_posting(session, world):
-    from credits.ledger import reverse_entry
-
     world.scheme.notice_days = 0
     session.commit()
     home = world.households[0]
@@ -211,7 +209,7 @@ def test_a_reversed_entry_does_not_count_against_the_cap_at_posting(session, wor
     second = new_claim(session, world)
     lower_cap(session, world, "XL01", 10)
     entry = session.scalar(select(LedgerEntry).where(LedgerEntry.claim_id == first.id))
-    reverse_entry(session, actor=world.users["reviewer"], entry_id=entry.id, reason="记错了户")
+    correct_entry(session, world, entry.id, "记错了户")
     approve_claim(session, actor=world.users["reviewer"], claim_id=second.id, now=NOW)
     assert session.get(Claim, second.id).state == ClaimState.POSTED
     assert posted_points(session, home.id, world.rule("XL01").id) == 10

@@ -6,10 +6,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, new_claim
+from conftest import NOW, correct_entry, new_claim
 from sqlalchemy import event, select, text
 
-from credits.ledger import rebuild_balances, reverse_entry, verify
+from credits.ledger import rebuild_balances, verify
 from credits.models import LedgerEntry
 from credits.models.ledger import LedgerImmutable
 from credits.workflow import approve_claim, post_due, reject_claim, withdraw_claim
@@ -90,9 +90,9 @@ def test_a_full_scenario_never_updates_or_deletes_a_ledger_row(session, world, s
     assert post_due(session, now=NOW + timedelta(days=8)) == 4
     # Reverse one entry; a second reversal of it is refused.
     entry = session.scalar(select(LedgerEntry).where(LedgerEntry.claim_id == awards[0].id))
-    reverse_entry(session, actor=reviewer, entry_id=entry.id, reason="记错了户")
+    correct_entry(session, world, entry.id, "记错了户", now=NOW + timedelta(days=8))
     with pytest.raises(Exception):  # noqa: B017 - any refusal; the point is what SQL ran
-        reverse_entry(session, actor=reviewer, entry_id=entry.id, reason="再冲一次")
+        correct_entry(session, world, entry.id, "再冲一次", now=NOW + timedelta(days=8))
     session.rollback()
     # Post straight away in a scheme without notice.
     world.scheme.notice_days = 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pytest
-from conftest import NOW, build_village, new_claim
+from conftest import NOW, build_village, correct_entry, new_claim
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -30,12 +30,13 @@ from credits.errors import (
     RecusalError,
     ValidationError,
 )
-from credits.ledger import reverse_entry, verify
+from credits.ledger import verify
 from credits.models import Account, Balance, Claim, ClaimState, LedgerEntry, PeriodTotal
 from credits.workflow import (
     ClaimInput,
     approve_claim,
     post_due,
+    propose_correction,
     record_claim,
     reject_claim,
     withdraw_claim,
@@ -319,15 +320,19 @@ def step(session, world, model: Model, action) -> None:
         target_entry = model.entries[index]
 
         def reverse():
-            return reverse_entry(
+            # A correction: proposed, approved by a second reviewer, posted after its notice.
+            second = "admin" if action.reviewer != "admin" else "reviewer"
+            return correct_entry(
                 session,
-                actor=users[action.reviewer],
-                entry_id=target_entry.db_id,
-                reason="记错了",
+                world,
+                target_entry.db_id,
+                "记错了",
+                proposer=action.reviewer,
+                approver=second,
                 now=model.now,
             )
 
-        if action.reviewer not in MAY_REVIEW:
+        if action.reviewer not in MAY_REVIEW | MAY_RECORD:
             return expect(PermissionDenied, reverse, session)
         if LINKED.get(action.reviewer) == target_entry.household:
             return expect(RecusalError, reverse, session)
@@ -335,7 +340,7 @@ def step(session, world, model: Model, action) -> None:
             return expect(InvalidState, reverse, session)
         if target_entry.reversed:
             return expect(AlreadyReversed, reverse, session)
-        reverse()
+        reversal = reverse()
         target_entry.reversed = True
         model.entries.append(
             MEntry(
@@ -343,7 +348,7 @@ def step(session, world, model: Model, action) -> None:
                 -target_entry.points,
                 "reversal",
                 target_entry.period,
-                None,
+                reversal.claim_id,  # the correction claim it was posted from
                 reverses=index,
             )
         )
@@ -413,7 +418,9 @@ def check_totals(session, world, model: Model) -> None:
         assert {k: v for k, v in cached.items() if v} == {k: v for k, v in periods.items() if v}
     states = {
         c.id: c.state
-        for c in session.scalars(select(Claim).where(Claim.village_id == world.village.id))
+        for c in session.scalars(
+            select(Claim).where(Claim.village_id == world.village.id, Claim.kind == "deed")
+        )
     }
     assert states == {c.id: c.state for c in model.claims}
 
@@ -486,10 +493,10 @@ def test_an_entry_is_reversed_at_most_once(session, world):
     claim = new_claim(session, world, rule="JY01", approve_by="reviewer")
     post_due(session, now=NOW + timedelta(days=8))
     entry = session.scalar(select(LedgerEntry).where(LedgerEntry.claim_id == claim.id))
-    reversal = reverse_entry(session, actor=world.users["reviewer"], entry_id=entry.id, reason="错")
+    reversal = correct_entry(session, world, entry.id, "错", now=NOW + timedelta(days=8))
     for target in (entry.id, reversal.id):
         with pytest.raises((AlreadyReversed, InvalidState)) as excinfo:
-            reverse_entry(session, actor=world.users["admin"], entry_id=target, reason="再冲")
+            propose_correction(session, actor=world.users["admin"], entry_id=target, reason="再冲")
         assert "冲正" in excinfo.value.translated("zh_CN")
         session.rollback()
     assert (

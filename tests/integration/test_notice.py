@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, new_claim
+from conftest import NOW, correct_entry, new_claim
 from sqlalchemy import func, select
 
 from credits import entries, notice, objections, queries
@@ -17,7 +17,7 @@ from credits.errors import (
     RecusalError,
     ValidationError,
 )
-from credits.ledger import reverse_entry, verify
+from credits.ledger import verify
 from credits.models import (
     AuditEvent,
     Balance,
@@ -411,16 +411,16 @@ def test_a_reversal_shows_on_the_board_and_in_the_household_entries(session, wor
     claim = new_claim(session, world, approve_by="reviewer")
     post_due(session, now=END)
     entry = session.scalar(select(LedgerEntry).where(LedgerEntry.claim_id == claim.id))
-    reversal = reverse_entry(
-        session, actor=world.users["reviewer"], entry_id=entry.id, reason="录错了农户。", now=END
-    )
-    board = notice.public_notice(session, world.village.id, now=END + timedelta(days=1))
+    reversal = correct_entry(session, world, entry.id, "录错了农户。", now=END)
+    posted = reversal.posted_at
+    assert posted == END + timedelta(days=world.scheme.notice_days)
+    board = notice.public_notice(session, world.village.id, now=posted + timedelta(days=1))
     assert [(c.kind, c.points, c.original_points, c.reason) for c in board.corrections] == [
         ("reversal", -10, 10, "录错了农户。")
     ]
     # Thirty days on, the board has moved on (the ledger keeps both entries for ever).
     assert (
-        notice.public_notice(session, world.village.id, now=END + timedelta(days=31)).corrections
+        notice.public_notice(session, world.village.id, now=posted + timedelta(days=31)).corrections
         == []
     )
     page = entries.household_entries(session, world.village.id, world.households[0].id)

@@ -7,13 +7,13 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
-from conftest import NOW
+from conftest import NOW, correct_entry
 from sqlalchemy import event, select
 
 from credits import passbook
 from credits.documents.passbook import print_passbook
 from credits.errors import ValidationError
-from credits.ledger import append_entry, reverse_entry, verify
+from credits.ledger import append_entry, verify
 from credits.models import Account, Claim, EntryKind, LedgerEntry, Objection
 from credits.workflow import ClaimInput, approve_claim, post_due, record_claim
 
@@ -86,13 +86,12 @@ def story(session, world):
     deduction = _claim(session, world, "KF03", 0, datetime(2026, 11, 5, 9), note="吵架")
     _post(session, datetime(2026, 11, 13, 9))
     entry = session.scalar(select(LedgerEntry).where(LedgerEntry.claim_id == deduction.id))
-    reverse_entry(
-        session,
-        actor=world.users["reviewer"],
-        entry_id=entry.id,
-        reason="误记",
-        now=datetime(2026, 11, 14, 9),
-    )
+    # A correction decided at a committee meeting of a scheme without notice posts at once.
+    world.scheme.notice_days = 0
+    session.commit()
+    correct_entry(session, world, entry.id, "误记", now=datetime(2026, 11, 14, 9))
+    world.scheme.notice_days = 7
+    session.commit()
     _redeem(session, world, 0, 3, datetime(2026, 11, 15, 9))
     # Still on notice today: approved yesterday, seven days of notice.
     _claim(session, world, "XL01", 0, NOW - timedelta(days=1), member=True)

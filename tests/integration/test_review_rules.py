@@ -13,7 +13,7 @@ import pytest
 from conftest import NOW, PASSWORD, new_claim
 from sqlalchemy import func, select
 
-from credits import ledger, workflow
+from credits import workflow
 from credits.errors import DomainError, FourEyesError, RecusalError, ValidationError
 from credits.i18n import gettext
 from credits.models import (
@@ -92,7 +92,7 @@ def test_reviewer_linked_to_the_household_cannot_approve_reject_or_reverse(sessi
     entry = session.scalar(select(LedgerEntry).where(LedgerEntry.claim_id == own.id))
     before = counts(session)
     with pytest.raises(RecusalError):
-        ledger.reverse_entry(session, actor=reviewer2, entry_id=entry.id, reason="录错了")
+        workflow.propose_correction(session, actor=reviewer2, entry_id=entry.id, reason="录错了")
     assert counts(session) == before
 
     # The refusal is about the household: reviewer2 reviews other households normally.
@@ -142,7 +142,7 @@ def test_no_role_or_parameter_overrides_recusal_or_four_eyes(session, world):
         workflow.record_claim,
         workflow.approve_claim,
         workflow.reject_claim,
-        ledger.reverse_entry,
+        workflow.propose_correction,
     ):
         names = set(inspect.signature(service).parameters)
         assert not names & {"override", "force", "skip_checks", "sudo", "bypass"}, service

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW, new_claim
+from conftest import NOW, correct_entry, new_claim
 from sqlalchemy import select, text
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from credits.ledger import checkpoints, entry_hash, head_code, refs_of, reverse_entry, verify
+from credits.ledger import checkpoints, entry_hash, head_code, refs_of, verify
 from credits.ledger.chain import HASHED_FIELDS
 from credits.models import LedgerEntry
 from credits.models.ledger_triggers import drop_triggers
@@ -46,9 +46,7 @@ def posted(app, web_world, web_other_world) -> Posted:
         new_claim(s, web_other_world, household=0, rule="JY01", approve_by="reviewer")
         post_due(s, now=NOW + timedelta(days=8))
         first = s.scalar(select(LedgerEntry).order_by(LedgerEntry.seq))
-        reverse_entry(
-            s, actor=web_world.users["reviewer"], entry_id=first.id, reason="记错户", now=NOW
-        )
+        correct_entry(s, web_world, first.id, "记错户", now=NOW)
         for h in (2, 1):
             new_claim(s, web_world, household=h, rule="JY01", approve_by="reviewer")
             post_due(s, now=NOW + timedelta(days=9))

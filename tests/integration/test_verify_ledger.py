@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, new_claim
+from conftest import NOW, correct_entry, new_claim
 from sqlalchemy import select, text
 
 from app.extensions import db
-from credits.ledger import entry_hash, rebuild_balances, reverse_entry, verify
+from credits.ledger import entry_hash, rebuild_balances, verify
 from credits.models import Balance, LedgerEntry, PeriodTotal
 from credits.models.ledger_triggers import drop_triggers
 from credits.workflow import post_due
@@ -41,9 +41,7 @@ def ledger(app, web_world, web_other_world):
             .where(LedgerEntry.village_id == web_world.village.id)
             .order_by(LedgerEntry.seq)
         )
-        reverse_entry(
-            s, actor=web_world.users["reviewer"], entry_id=first.id, reason="记错户", now=NOW
-        )
+        correct_entry(s, web_world, first.id, "记错户", now=NOW)
         new_claim(s, web_world, household=2, rule="JY01", approve_by="reviewer")
         post_due(s, now=NOW + timedelta(days=9))
         entries = s.scalars(

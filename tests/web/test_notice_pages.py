@@ -299,38 +299,73 @@ def posted_entry(app, world, household: int = 0) -> tuple[int, int]:
         return entry.id, entry.household_id
 
 
-def test_a_reviewer_reverses_an_entry_from_the_household_page(app, client, web_world):
+def test_a_correction_is_proposed_decided_by_another_and_noticed_before_it_counts(
+    app, client, web_world
+):
     entry_id, household_id = posted_entry(app, web_world)
     login(client, web_world.users["reviewer"])
     url = f"/v/VA/households/{household_id}/entries"
-    assert "更正此条" in client.get(url).get_data(as_text=True)
-    empty = client.post(f"/v/VA/entries/{entry_id}/reverse", data={"reason": " "})
+    assert f"/v/VA/entries/{entry_id}/correct" in client.get(url).get_data(as_text=True)
+    form = client.get(f"/v/VA/entries/{entry_id}/correct").get_data(as_text=True)
+    assert "提出更正" in form and "另一位评议人" in form
+    empty = client.post(f"/v/VA/entries/{entry_id}/correct", data={"reason": " "})
     assert empty.status_code == 400
-    assert "必须" in empty.get_data(as_text=True) or "原因" in empty.get_data(as_text=True)
-    done = client.post(f"/v/VA/entries/{entry_id}/reverse", data={"reason": "录错了农户。"})
+    assert "原因" in empty.get_data(as_text=True)
+    done = client.post(f"/v/VA/entries/{entry_id}/correct", data={"reason": "录错了农户。"})
     assert done.status_code == 302
-    again = client.post(f"/v/VA/entries/{entry_id}/reverse", data={"reason": "录错了农户。"})
+    again = client.post(f"/v/VA/entries/{entry_id}/correct", data={"reason": "录错了农户。"})
     assert again.status_code == 302  # a double tap changes nothing more
     html = client.get(url).get_data(as_text=True)
-    assert "更正：" in html and "已更正" in html and "录错了农户。" in html
+    assert "更正办理中" in html and "录错了农户。" in html
     with app.app_context():
-        assert db.session.scalar(select(func.count(LedgerEntry.id))) == 2
+        claims = db.session.scalars(select(Claim).where(Claim.kind == "correction")).all()
+        assert [(c.state, c.points, c.reverses_entry_id) for c in claims] == [
+            (ClaimState.RECORDED, -10, entry_id)
+        ]
+        assert db.session.scalar(select(func.count(LedgerEntry.id))) == 1
+        correction_id = claims[0].id
+    # The proposer may not approve it; the queue shows it as a correction.
+    queue = client.get("/v/VA/review").get_data(as_text=True)
+    assert "更正：" in queue and "录错了农户。" in queue
+    refused = client.post(f"/v/VA/review/{correction_id}/approve")
+    assert refused.status_code == 403
+    client.post("/logout")
+    login(client, web_world.users["admin"])
+    assert client.post(f"/v/VA/review/{correction_id}/approve").status_code == 303
+    public = client.get("/p/VA/notice").get_data(as_text=True)
+    assert "更正：" in public and "录错了农户。" in public
+    with app.app_context():
+        assert db.session.scalar(select(func.count(LedgerEntry.id))) == 1  # not before the notice
+        post_due(db.session, now=utcnow() + timedelta(days=8))
+        reversal = db.session.scalar(select(LedgerEntry).where(LedgerEntry.reverses_id == entry_id))
+        assert (reversal.points, reversal.reason, reversal.claim_id) == (
+            -10,
+            "录错了农户。",
+            correction_id,
+        )
+    html = client.get(url).get_data(as_text=True)
+    assert "更正：" in html and "已更正" in html
+    again = client.post(f"/v/VA/entries/{entry_id}/correct", data={"reason": "再改"})
+    assert again.status_code == 302
     public = client.get("/p/VA/notice").get_data(as_text=True)
     assert "近期更正" in public and "录错了农户。" in public
 
 
-def test_reversal_refusals_come_with_their_message(app, client, web_world):
+def test_correction_refusals_come_with_their_message(app, client, web_world):
     entry_id, household_id = posted_entry(app, web_world, household=2)
     login(client, web_world.users["reviewer2"])  # lives in household 2
-    page = client.post(f"/v/VA/entries/{entry_id}/reverse", data={"reason": "改"})
+    page = client.post(f"/v/VA/entries/{entry_id}/correct", data={"reason": "改"})
     assert page.status_code == 403
     assert "回避" in client.get(f"/v/VA/households/{household_id}/entries").get_data(as_text=True)
     client.post("/logout")
-    login(client, web_world.users["clerk"])
+    login(client, web_world.users["cashier"])
     assert (
-        client.post(f"/v/VA/entries/{entry_id}/reverse", data={"reason": "改"}).status_code == 403
+        client.post(f"/v/VA/entries/{entry_id}/correct", data={"reason": "改"}).status_code == 403
     )
     with app.app_context():
+        assert (
+            db.session.scalar(select(func.count(Claim.id)).where(Claim.kind == "correction")) == 0
+        )
         assert db.session.scalar(select(func.count(LedgerEntry.id))) == 1
 
 
@@ -340,8 +375,9 @@ def test_household_entries_of_another_village_are_not_found(
     entry_id, household_id = posted_entry(app, web_other_world)
     login(client, web_world.users["reviewer"])
     assert client.get(f"/v/VA/households/{household_id}/entries").status_code == 404
+    assert client.get(f"/v/VA/entries/{entry_id}/correct").status_code == 404
     assert (
-        client.post(f"/v/VA/entries/{entry_id}/reverse", data={"reason": "改"}).status_code == 404
+        client.post(f"/v/VA/entries/{entry_id}/correct", data={"reason": "改"}).status_code == 404
     )
 
 
