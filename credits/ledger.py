@@ -29,6 +29,7 @@ from credits.models import (
     User,
     Village,
 )
+from credits.shop.verify import verify_stock
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -305,7 +306,7 @@ class Problem:
     """One broken thing `verify` found."""
 
     village_code: str
-    kind: str  # chain | head | balance | period
+    kind: str  # chain | head | balance | period | stock
     message: str
     entry_id: int | None = None
     account_id: int | None = None
@@ -341,6 +342,8 @@ def verify(session: Session, village_code: str | None = None) -> Report:
         report.villages += 1
         _verify_chain(session, village, report)
         _verify_totals(session, village, report)
+        for message in verify_stock(session, village.id):
+            report.problems.append(Problem(village.code, "stock", message))
     return report
 
 

@@ -7,12 +7,25 @@ from credits.models.household import Household, Member
 from credits.models.ledger import Balance, ChainHead, EntryKind, LedgerEntry, PeriodTotal
 from credits.models.region import Group, Region, Village
 from credits.models.scheme import Account, Rule, RuleVersion, Scheme
+from credits.models.shop import (
+    BalanceMode,
+    MoveKind,
+    Redemption,
+    RedemptionLine,
+    RedemptionPayment,
+    RedemptionState,
+    ShopItem,
+    ShopSettings,
+    StockMove,
+    StockSource,
+)
 from credits.models.user import Role, User
 
 __all__ = [
     "Account",
     "AuditEvent",
     "Balance",
+    "BalanceMode",
     "ChainHead",
     "Claim",
     "ClaimState",
@@ -22,14 +35,23 @@ __all__ = [
     "Household",
     "LedgerEntry",
     "Member",
+    "MoveKind",
     "Objection",
     "ObjectionState",
     "PeriodTotal",
+    "Redemption",
+    "RedemptionLine",
+    "RedemptionPayment",
+    "RedemptionState",
     "Region",
     "Role",
     "Rule",
     "RuleVersion",
     "Scheme",
+    "ShopItem",
+    "ShopSettings",
+    "StockMove",
+    "StockSource",
     "User",
     "Village",
 ]
