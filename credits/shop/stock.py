@@ -47,6 +47,7 @@ def apply_move(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         current = session.scalar(select(ShopItem.stock).where(ShopItem.id == item.id))
         raise OutOfStock(item=item.name, stock=current or 0, wanted=-quantity)
+    session.expire(item, ["stock"])  # the UPDATE changed it behind the ORM's back
     move = StockMove(
         village_id=item.village_id,
         item_id=item.id,
