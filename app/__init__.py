@@ -12,6 +12,7 @@ from app import (
     auth,
     cards,
     cli,
+    cli_shop,
     config,
     errors,
     evidence,
@@ -25,6 +26,7 @@ from app import (
     roster,
     rules,
     scope,
+    shop,
     templating,
     village,
 )
@@ -44,6 +46,7 @@ BLUEPRINTS = (
     evidence,
     cards,
     passbook,
+    shop,
 )
 
 
@@ -64,5 +67,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     cli.init_app(app)
+    cli_shop.init_app(app)
     errors.init_app(app)
     return app

@@ -47,7 +47,12 @@ def scenario(session, world):
 
     def buy(home, lines, when):
         return redeem(
-            session, actor=cashier, household_id=home.id, lines=lines, idempotency_key=key(), now=when
+            session,
+            actor=cashier,
+            household_id=home.id,
+            lines=lines,
+            idempotency_key=key(),
+            now=when,
         )
 
     buy(a, [(soap.id, 2)], at(10, 20))
@@ -64,7 +69,13 @@ def scenario(session, world):
         session, actor=cashier, redemption_id=gone.id, reason="拿错了", now=at(11, 6, 5)
     )
     adjust(
-        session, actor=cashier, village_id=v, item_id=soap.id, quantity=-1, reason="受潮", now=at(11, 10)
+        session,
+        actor=cashier,
+        village_id=v,
+        item_id=soap.id,
+        quantity=-1,
+        reason="受潮",
+        now=at(11, 10),
     )
     buy(a, [(rice.id, 1)], at(12, 2))
     return soap, rice

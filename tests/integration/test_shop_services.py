@@ -65,13 +65,23 @@ def test_nobody_redeems_or_cancels_for_their_own_household(session, world):
     give_points(session, home, world.scheme, 100)
     soap = stocked_item(session, cashier, world.village.id)
     r = redeem(
-        session, actor=cashier, household_id=home.id, lines=[(soap.id, 1)], idempotency_key=key(), now=NOW
+        session,
+        actor=cashier,
+        household_id=home.id,
+        lines=[(soap.id, 1)],
+        idempotency_key=key(),
+        now=NOW,
     )
     cashier.household_id = home.id
     session.commit()
     with pytest.raises(RecusalError):
         redeem(
-            session, actor=cashier, household_id=home.id, lines=[(soap.id, 1)], idempotency_key=key(), now=NOW
+            session,
+            actor=cashier,
+            household_id=home.id,
+            lines=[(soap.id, 1)],
+            idempotency_key=key(),
+            now=NOW,
         )
     session.rollback()
     with pytest.raises(RecusalError):
@@ -84,7 +94,12 @@ def test_same_day_cancel_restores_stock_and_balance_with_a_reversal(session, wor
     give_points(session, home, world.scheme, 100)
     soap = stocked_item(session, cashier, world.village.id)
     r = redeem(
-        session, actor=cashier, household_id=home.id, lines=[(soap.id, 4)], idempotency_key=key(), now=NOW
+        session,
+        actor=cashier,
+        household_id=home.id,
+        lines=[(soap.id, 4)],
+        idempotency_key=key(),
+        now=NOW,
     )
     cancel_redemption(
         session, actor=cashier, redemption_id=r.id, reason="拿错了", now=NOW + timedelta(hours=3)
@@ -106,7 +121,12 @@ def test_a_later_cancel_needs_a_second_person_who_may_approve(session, world):
     give_points(session, home, world.scheme, 100)
     soap = stocked_item(session, cashier, world.village.id)
     r = redeem(
-        session, actor=cashier, household_id=home.id, lines=[(soap.id, 2)], idempotency_key=key(), now=NOW
+        session,
+        actor=cashier,
+        household_id=home.id,
+        lines=[(soap.id, 2)],
+        idempotency_key=key(),
+        now=NOW,
     )
     later = NOW + timedelta(days=2)
     with pytest.raises(SecondPersonNeeded):
@@ -150,12 +170,23 @@ def test_refusals_change_nothing(session, world):
         redeem(session, lines=[(soap.id, 3)], idempotency_key=key(), **base)
     session.rollback()
     with pytest.raises(NotEnoughPoints):
-        redeem(session, lines=[(soap.id, 1)], idempotency_key=key(), **{**base, "household_id": world.households[1].id})
+        redeem(
+            session,
+            lines=[(soap.id, 1)],
+            idempotency_key=key(),
+            **{**base, "household_id": world.households[1].id},
+        )
     session.rollback()
     redeem(session, lines=[(soap.id, 2)], idempotency_key=key(), **base)
     from credits.shop.stock import StockIn, stock_in
 
-    stock_in(session, actor=cashier, village_id=world.village.id, data=StockIn(soap.id, 5, "purchase"), now=NOW)
+    stock_in(
+        session,
+        actor=cashier,
+        village_id=world.village.id,
+        data=StockIn(soap.id, 5, "purchase"),
+        now=NOW,
+    )
     with pytest.raises(MonthlyLimit):
         redeem(session, lines=[(soap.id, 2)], idempotency_key=key(), **base)
     session.rollback()
@@ -221,19 +252,34 @@ def test_delivery_is_listed_confirmed_and_flagged_when_late(session, world):
     give_points(session, home, world.scheme, 100)
     soap = stocked_item(session, cashier, world.village.id)
     r = redeem(
-        session, actor=cashier, household_id=home.id, lines=[(soap.id, 1)], idempotency_key=key(), now=NOW
+        session,
+        actor=cashier,
+        household_id=home.id,
+        lines=[(soap.id, 1)],
+        idempotency_key=key(),
+        now=NOW,
     )
     assert r.deliver
     assert to_deliver(session, world.village.id) == [r]
     assert overdue(session, world.village.id, NOW + timedelta(days=8)) == [r]
     with pytest.raises(ValidationError):
         confirm_delivered(
-            session, actor=cashier, village_id=world.village.id, redemption_id=r.id,
-            delivered_on=None, delivered_by="\x00 ", now=NOW,
+            session,
+            actor=cashier,
+            village_id=world.village.id,
+            redemption_id=r.id,
+            delivered_on=None,
+            delivered_by="\x00 ",
+            now=NOW,
         )
     confirm_delivered(
-        session, actor=cashier, village_id=world.village.id, redemption_id=r.id,
-        delivered_on=None, delivered_by="志愿者小王", now=NOW + timedelta(days=1),
+        session,
+        actor=cashier,
+        village_id=world.village.id,
+        redemption_id=r.id,
+        delivered_on=None,
+        delivered_by="志愿者小王",
+        now=NOW + timedelta(days=1),
     )
     assert to_deliver(session, world.village.id) == []
     assert session.scalars(select(Balance.balance)).all() == [95]
