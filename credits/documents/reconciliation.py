@@ -47,10 +47,7 @@ def render_reconciliation(
             c.rect(x0, y - 2.2 * mm, x1 - x0, row_h, stroke=0, fill=1)
         c.setFillColor(INK)
         for i, value in enumerate(row):
-            if isinstance(value, float):
-                cell = f"{value:.2f}"
-            else:
-                cell = str(value)
+            cell = f"{value:.2f}" if isinstance(value, float) else str(value)
             size = 8.5 if n == 0 else 9.5
             if i < 2:
                 draw_text(c, xs[i] + 1.5 * mm, y, cell, size, bold=n == 0)
