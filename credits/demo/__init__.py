@@ -19,6 +19,7 @@ from credits.db import utcnow
 from credits.errors import CapExceeded
 from credits.evidence import PhotoStore, store_photo
 from credits.models import Household, Role, Rule, Scheme, User, Village
+from credits.demo.shop import load_shop_demo
 from credits.rules import load_preset_into
 from credits.users import create_user
 from credits.villages import add_household, create_village, ensure_group
@@ -131,6 +132,7 @@ def load_demo(
     session.commit()
     users = _demo_users(session, village, homes)
     _history(session, _Recorder(rng, names, photos), village, schemes, homes, users, now)
+    load_shop_demo(session, village, homes, users, rng, now, photos)
     return village
 
 
