@@ -37,6 +37,15 @@ def render_delivery_list(
     c = open_document(out, title=gettext("Delivery list", locale), frame=frame)
     x0, y0, x1, y1 = frame.content_box()
     y = y1 - 6 * mm
+    c.setFillColor(INK)
+    draw_text(
+        c,
+        x0,
+        y,
+        gettext("%(n)s redemptions to deliver. Volunteer: ______________", locale, n=len(waiting)),
+        11,
+    )
+    y -= 8 * mm
     cols = (x0, x0 + 40 * mm, x0 + 70 * mm, x1 - 62 * mm, x1 - 30 * mm)
     heads = ("Household", "Redeemed on", "Goods", "Delivered on", "Signature")
     current = object()
@@ -61,14 +70,18 @@ def render_delivery_list(
             c.line(x0, y, x1, y)
             y -= 6 * mm
         c.setFillColor(INK)
-        draw_text(c, cols[0], y, f"{h.head_name} {h.house_number}"[:16], 10.5)
-        draw_text(c, cols[1], y, to_local(r.created_at).strftime("%m-%d"), 10.5)
+        draw_text(c, cols[0], y, h.head_name, 11.5, bold=True)
+        c.setFillColor(GREY)
+        draw_text(c, cols[0], y - 4.2 * mm, f"{h.house_number} {h.phone}"[:24], 8.5)
+        c.setFillColor(INK)
+        draw_text(c, cols[1], y, to_local(r.created_at).strftime("%m-%d"), 11)
         goods = "、".join(f"{line.name}×{line.quantity}" for line in r.lines)
-        draw_text(c, cols[2], y, goods[:22], 10.5)
+        draw_text(c, cols[2], y, goods[:22], 11)
+        draw_text(c, cols[2], y - 4.2 * mm, r.number, 8.5)
         c.setStrokeColor(GREY)
         c.line(cols[3], y - 1.5, cols[4] - 4 * mm, y - 1.5)
         c.line(cols[4], y - 1.5, x1, y - 1.5)
-        y -= 9 * mm
+        y -= 12 * mm
     if not waiting:
         draw_text(c, x0, y, gettext("Nothing to deliver.", locale), 12)
     c.showPage()

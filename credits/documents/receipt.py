@@ -79,13 +79,14 @@ def render_receipt(
         draw_text(c, x1, y, t("Cancelled"), 11, anchor="right", bold=True)
         c.setFillColor(INK)
     qr = 26 * mm
-    draw_qr(c, (width - qr) / 2, 14 * mm, qr, cards.issue_url(base_url, household))
+    qr_y = max(16 * mm, y - 8 * mm - qr)  # right under the lines, never off the page
+    draw_qr(c, (width - qr) / 2, qr_y, qr, cards.issue_url(base_url, household))
     c.setFillColor(GREY)
-    draw_text(c, width / 2, 10 * mm, t("Scan for your passbook"), 8.5, anchor="centre")
+    draw_text(c, width / 2, qr_y - 4 * mm, t("Scan for your passbook"), 8.5, anchor="centre")
     draw_text(
         c,
         width / 2,
-        6 * mm,
+        qr_y - 8 * mm,
         t("Points never change into cash. Keep this receipt."),
         7.5,
         anchor="centre",

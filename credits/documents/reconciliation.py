@@ -9,12 +9,13 @@ from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 
-from credits.documents.fonts import draw_text
+from credits.documents.fonts import draw_text, text_width
 from credits.documents.frame import GREY, INK, RED, PageFrame, open_document
 from credits.i18n import gettext
 from credits.shop.reconciliation import Reconciliation, summary, table
 
 HEAD_FILL = HexColor("#F6E7E5")
+STAGES = ("Opening", "In", "Out", "Adjusted", "Closing")
 
 
 def render_reconciliation(
@@ -36,27 +37,54 @@ def render_reconciliation(
     xs = [x0]
     for w in widths:
         xs.append(xs[-1] + w * mm * scale)
-    y = y1 - 5 * mm
     row_h = 6.5 * mm
-    for n, row in enumerate(rows):
-        if y < y0 + 60 * mm:
+
+    def header(y: float) -> float:
+        """Two header rows: the item columns, then 数量 / 金额 under each stage."""
+        c.setFillColor(HEAD_FILL)
+        c.rect(x0, y - 2.2 * mm - row_h, x1 - x0, 2 * row_h, stroke=0, fill=1)
+        c.setFillColor(INK)
+        for i, title in enumerate(rows[0][:3]):
+            anchor = "left" if i < 2 else "right"
+            x = xs[i] + 1.5 * mm if i < 2 else xs[i + 1] - 1.5 * mm
+            draw_text(c, x, y - row_h / 2, str(title), 9, anchor=anchor, bold=True)
+        for n, stage in enumerate(STAGES):
+            left, right = xs[3 + 2 * n], xs[5 + 2 * n]
+            draw_text(
+                c, (left + right) / 2, y, gettext(stage, locale), 9, anchor="centre", bold=True
+            )
+            draw_text(
+                c, xs[4 + 2 * n] - 1.5 * mm, y - row_h, gettext("Qty", locale), 8.5, anchor="right"
+            )
+            draw_text(c, right - 1.5 * mm, y - row_h, gettext("Yuan", locale), 8.5, anchor="right")
+        c.setStrokeColor(GREY)
+        c.line(x0, y - 2.2 * mm - row_h, x1, y - 2.2 * mm - row_h)
+        return y - 2 * row_h
+
+    y = header(y1 - 5 * mm)
+    body = rows[1:]
+    for n, row in enumerate(body):
+        if y < y0 + 4 * mm:
             c.showPage()
-            y = y1 - 5 * mm
-        if n == 0 or n == len(rows) - 1:
+            y = header(y1 - 5 * mm)
+        last = n == len(body) - 1
+        if last:
             c.setFillColor(HEAD_FILL)
             c.rect(x0, y - 2.2 * mm, x1 - x0, row_h, stroke=0, fill=1)
         c.setFillColor(INK)
         for i, value in enumerate(row):
             cell = f"{value:.2f}" if isinstance(value, float) else str(value)
-            size = 8.5 if n == 0 else 9.5
             if i < 2:
-                draw_text(c, xs[i] + 1.5 * mm, y, cell, size, bold=n == 0)
+                draw_text(c, xs[i] + 1.5 * mm, y, cell, 9.5, bold=last)
             else:
-                draw_text(c, xs[i + 1] - 1.5 * mm, y, cell, size, anchor="right", bold=n == 0)
+                draw_text(c, xs[i + 1] - 1.5 * mm, y, cell, 9.5, anchor="right", bold=last)
         c.setStrokeColor(GREY)
         c.setLineWidth(0.3)
         c.line(x0, y - 2.2 * mm, x1, y - 2.2 * mm)
         y -= row_h
+    if y < y0 + 55 * mm:  # the summary and the signatures go together on one page
+        c.showPage()
+        y = y1 - 5 * mm
     y -= 4 * mm
     for i, (label, value) in enumerate(summary(rec, locale)):
         col = i % 2
@@ -84,7 +112,9 @@ def render_reconciliation(
     y = y0 + 10 * mm
     for i, who in enumerate(("Cashier (signature)", "Supervisory committee (signature)", "Date")):
         x = x0 + i * (x1 - x0) / 3
-        draw_text(c, x, y, gettext(who, locale), 10.5)
-        c.line(x + 38 * mm, y - 1.5, x + (x1 - x0) / 3 - 8 * mm, y - 1.5)
+        label = gettext(who, locale)
+        draw_text(c, x, y, label, 10.5)
+        start = x + text_width(label, 10.5) + 3 * mm
+        c.line(start, y - 1.5, x + (x1 - x0) / 3 - 8 * mm, y - 1.5)
     c.showPage()
     c.save()
