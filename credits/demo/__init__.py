@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credits.db import utcnow
+from credits.demo.shop import load_shop_demo
 from credits.errors import CapExceeded
 from credits.evidence import PhotoStore, store_photo
 from credits.models import Household, Role, Rule, Scheme, User, Village
-from credits.demo.shop import load_shop_demo
 from credits.rules import load_preset_into
 from credits.users import create_user
 from credits.villages import add_household, create_village, ensure_group

@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import random
 import uuid
-from functools import lru_cache
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
@@ -71,7 +71,7 @@ def _photo(name: str, rng: random.Random) -> bytes:
 
 
 def _balance_at(session: Session, household: Household, moment: datetime) -> int:
-    """Spendable points of a household as they stood at a moment (the demo spends no later points)."""
+    """A household's spendable points at a moment (the demo spends no later points)."""
     return int(
         session.scalar(
             select(func.coalesce(func.sum(LedgerEntry.balance_delta), 0)).where(

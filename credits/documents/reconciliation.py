@@ -45,9 +45,11 @@ def render_reconciliation(
         c.rect(x0, y - 2.2 * mm - row_h, x1 - x0, 2 * row_h, stroke=0, fill=1)
         c.setFillColor(INK)
         for i, title in enumerate(rows[0][:3]):
-            anchor = "left" if i < 2 else "right"
-            x = xs[i] + 1.5 * mm if i < 2 else xs[i + 1] - 1.5 * mm
-            draw_text(c, x, y - row_h / 2, str(title), 9, anchor=anchor, bold=True)
+            if i < 2:
+                draw_text(c, xs[i] + 1.5 * mm, y - row_h / 2, str(title), 9, bold=True)
+            else:
+                x = xs[i + 1] - 1.5 * mm
+                draw_text(c, x, y - row_h / 2, str(title), 9, anchor="right", bold=True)
         for n, stage in enumerate(STAGES):
             left, right = xs[3 + 2 * n], xs[5 + 2 * n]
             draw_text(
