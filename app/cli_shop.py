@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from app.extensions import db
 from credits.documents.reconciliation import render_reconciliation
@@ -16,6 +17,7 @@ from credits.shop.reconciliation import parse_month, reconcile, to_csv, to_xlsx
 
 
 @click.command("shop-report")
+@with_appcontext
 @click.option("--village", "code", required=True, help="Village code.")
 @click.option("--month", required=True, help="Month, e.g. 2026-11.")
 @click.option(
