@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from flask import flash, request
 
@@ -58,7 +57,3 @@ def basket_lines() -> list[tuple[int, int]]:
             continue
         lines.append((int(item_id), int(raw)))
     return lines
-
-
-def jsonable(value: Any) -> Any:
-    return value

@@ -9,7 +9,6 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.evidence import photo_store
 from app.extensions import db
@@ -39,11 +38,7 @@ def _pdf(data: io.BytesIO, name: str) -> Any:
 
 
 def _schemes() -> list[Scheme]:
-    return list(
-        db.session.scalars(
-            select(Scheme).where(Scheme.village_id == g.village.id).order_by(Scheme.id)
-        )
-    )
+    return catalogue.schemes_of(db.session, g.village.id)
 
 
 def _item_input() -> ItemInput:

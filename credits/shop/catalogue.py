@@ -178,3 +178,10 @@ def item_of(session: Session, village_id: int, item_id: int) -> ShopItem:
     if item is None or item.village_id != village_id:
         raise NotFound()
     return item
+
+
+def schemes_of(session: Session, village_id: int) -> list[Scheme]:
+    """The village's schemes, for the item form's scheme restriction."""
+    return list(
+        session.scalars(select(Scheme).where(Scheme.village_id == village_id).order_by(Scheme.id))
+    )

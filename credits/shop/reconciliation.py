@@ -15,11 +15,12 @@ from credits.clock import utc_start_of
 from credits.errors import ValidationError
 from credits.i18n import N_, gettext
 from credits.models import (
-    EntryKind,
+    Balance,
     LedgerEntry,
     MoveKind,
     Redemption,
     ShopItem,
+    ShopSettings,
     StockMove,
     Village,
 )
@@ -190,10 +191,7 @@ def coverage(session: Session, village: Village) -> tuple[int, int]:
     """(points outstanding now, points the shelf can honour now), for the warning banner."""
     settings = get_settings(session, village.id)
     outstanding = session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.balance_delta), 0)).where(
-            LedgerEntry.village_id == village.id,
-            LedgerEntry.kind.in_(tuple(EntryKind)),
-        )
+        select(func.coalesce(func.sum(Balance.balance), 0)).where(Balance.village_id == village.id)
     )
     shelf = session.scalar(
         select(func.coalesce(func.sum(StockMove.value_fen), 0)).where(
@@ -201,6 +199,39 @@ def coverage(session: Session, village: Village) -> tuple[int, int]:
         )
     )
     return int(outstanding or 0), int(shelf or 0) // settings.fen_per_point
+
+
+def outrun_villages(session: Session, village_ids: list[int]) -> set[int]:
+    """The villages whose outstanding points exceed what their shelf can honour (3 queries)."""
+    if not village_ids:
+        return set()
+    points = dict(
+        session.execute(
+            select(Balance.village_id, func.sum(Balance.balance))
+            .where(Balance.village_id.in_(village_ids))
+            .group_by(Balance.village_id)
+        ).all()
+    )
+    shelf = dict(
+        session.execute(
+            select(StockMove.village_id, func.sum(StockMove.value_fen))
+            .where(StockMove.village_id.in_(village_ids))
+            .group_by(StockMove.village_id)
+        ).all()
+    )
+    rates = dict(
+        session.execute(
+            select(ShopSettings.village_id, ShopSettings.fen_per_point).where(
+                ShopSettings.village_id.in_(village_ids)
+            )
+        ).all()
+    )
+    # Only villages that run a shop: no stock ever moved means no shop to warn about.
+    return {
+        v
+        for v in village_ids
+        if v in shelf and int(points.get(v) or 0) > int(shelf[v] or 0) // rates.get(v, 100)
+    }
 
 
 HEADERS = (

@@ -206,7 +206,13 @@ def stock_take(
     """Record a stock-take (盘点): each counted quantity that differs becomes an adjustment."""
     now = now or utcnow()
     require(session, actor, Permission.SHOP, village_id)
-    if _existing(session, village_id, f"{idempotency_key[:56]}-0"):
+    key = "".join(ch for ch in idempotency_key if ch.isascii() and ch.isalnum())[:56] or "take"
+    done = session.scalar(
+        select(StockMove.id).where(
+            StockMove.village_id == village_id, StockMove.idempotency_key.like(f"{key}-%")
+        )
+    )
+    if done is not None:  # the same stock-take sent again
         return []
     moves: list[StockMove] = []
     for n, (item_id, quantity) in enumerate(sorted(counted.items())):
@@ -226,7 +232,7 @@ def stock_take(
                     now=now,
                     actor=actor,
                     reason="盘点",
-                    idempotency_key=f"{idempotency_key[:56]}-{n}",
+                    idempotency_key=f"{key}-{n}",
                 )
             )
     audit.log(

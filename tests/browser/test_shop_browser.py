@@ -113,8 +113,10 @@ def login(browser, server, user, viewport=TABLET):
 
 
 def shot(page, name: str) -> None:
+    """Tablets get the whole page; phones what the screen shows (fixed bars stay in place)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"shop-{name}.png"), full_page=True)
+    full = page.viewport_size["width"] >= TABLET["width"]
+    page.screenshot(path=str(SHOTS / f"shop-{name}.png"), full_page=full)
 
 
 def stock_of(app, item_id: int) -> int:
@@ -203,6 +205,10 @@ def test_shop_pages_on_tablet_and_phone(browser, server, app, web_world, shop):
         page.goto(f"{server}/v/VA/shop?household={household_id}")
         page.locator(f".shop-tile[data-item='{shop['大米 10斤']}'] [data-plus]").click()
         shot(page, f"counter-{size}")
+        if size == "phone":
+            page.locator("#what-h").scroll_into_view_if_needed()
+            page.mouse.wheel(0, 300)
+            shot(page, "counter-basket-phone")
         for name, path in [
             ("stock", "/v/VA/shop/stock"),
             ("items", "/v/VA/shop/items"),

@@ -10,7 +10,7 @@ from shop_support import give_points, key, stocked_item
 
 from credits.ledger import verify
 from credits.shop.cancel import cancel_redemption
-from credits.shop.reconciliation import reconcile, to_csv, to_xlsx
+from credits.shop.reconciliation import coverage, outrun_villages, reconcile, to_csv, to_xlsx
 from credits.shop.redemption import redeem
 from credits.shop.settings import save_settings
 from credits.shop.stock import StockIn, adjust, stock_in
@@ -115,6 +115,10 @@ def test_points_outrun_the_shelf_at_three_yuan_a_point(session, world):
     rec = reconcile(session, world.village, 202611)
     assert rec.shelf_points == 218  # 654 yuan / 3
     assert rec.outrun
+    # Today (after December's rice: A has 135, B 100; 13 − 1 rice on the shelf) the township
+    # view flags the village too; a village without a shop is never flagged.
+    assert coverage(session, world.village) == (235, (65400 - 4500) // 300)
+    assert outrun_villages(session, [world.village.id, 999]) == {world.village.id}
 
 
 def test_the_xlsx_and_csv_carry_the_same_numbers(session, world):

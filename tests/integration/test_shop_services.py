@@ -283,3 +283,43 @@ def test_delivery_is_listed_confirmed_and_flagged_when_late(session, world):
     )
     assert to_deliver(session, world.village.id) == []
     assert session.scalars(select(Balance.balance)).all() == [95]
+
+
+def test_a_stock_take_records_each_difference_once(session, world):
+    from credits.shop.stock import moves_of, stock_take
+
+    cashier = world.users["cashier"]
+    soap = stocked_item(session, cashier, world.village.id, quantity=10)
+    rice = stocked_item(session, cashier, world.village.id, name="大米", quantity=4)
+    counted = {soap.id: 7, rice.id: 4}
+    moves = stock_take(
+        session,
+        actor=cashier,
+        village_id=world.village.id,
+        counted=counted,
+        idempotency_key="t1",
+        now=NOW,
+    )
+    assert [(m.item_id, m.quantity, m.reason) for m in moves] == [(soap.id, -3, "盘点")]
+    again = stock_take(
+        session,
+        actor=cashier,
+        village_id=world.village.id,
+        counted=counted,
+        idempotency_key="t1",
+        now=NOW,
+    )
+    assert again == [] and len(moves_of(session, world.village.id)) == 3
+    assert session.get(ShopItem, soap.id).stock == 7
+    assert verify(session).ok
+
+
+def test_verify_ledger_catches_a_stock_count_changed_by_hand(session, world):
+    from sqlalchemy import update
+
+    soap = stocked_item(session, world.users["cashier"], world.village.id, quantity=10)
+    session.execute(update(ShopItem).where(ShopItem.id == soap.id).values(stock=99))
+    session.commit()
+    report = verify(session)
+    assert [p.kind for p in report.problems] == ["stock"]
+    assert "cached stock 99 but its movements sum to 10" in report.problems[0].message
