@@ -130,23 +130,29 @@ def reconcile(session: Session, village: Village, period: int) -> Reconciliation
             .order_by(ShopItem.position, ShopItem.price, ShopItem.id)
         )
     }
-    moves = session.execute(
-        select(
-            StockMove.item_id,
-            StockMove.kind,
-            StockMove.created_at >= start,
-            func.sum(StockMove.quantity),
-            func.sum(StockMove.value_fen),
-        )
-        .where(StockMove.village_id == village.id, StockMove.created_at < end)
-        .group_by(StockMove.item_id, StockMove.kind, StockMove.created_at >= start)
-    ).all()
-    for item_id, kind, in_month, quantity, value in moves:
+
+    def sums(*where: object) -> list[tuple[int, str, int, int]]:
+        return [
+            (item_id, kind, int(quantity or 0), int(value or 0))
+            for item_id, kind, quantity, value in session.execute(
+                select(
+                    StockMove.item_id,
+                    StockMove.kind,
+                    func.sum(StockMove.quantity),
+                    func.sum(StockMove.value_fen),
+                )
+                .where(StockMove.village_id == village.id, *where)  # type: ignore[arg-type]
+                .group_by(StockMove.item_id, StockMove.kind)
+            )
+        ]
+
+    for item_id, _kind, quantity, value in sums(StockMove.created_at < start):
+        rows[item_id].opening.add(quantity, value)
+    for item_id, kind, quantity, value in sums(
+        StockMove.created_at >= start, StockMove.created_at < end
+    ):
         row = rows[item_id]
-        quantity, value = int(quantity or 0), int(value or 0)
-        if not in_month:
-            row.opening.add(quantity, value)
-        elif kind == MoveKind.IN:
+        if kind == MoveKind.IN:
             row.stock_in.add(quantity, value)
         elif kind in (MoveKind.OUT, MoveKind.RETURN):
             row.out.add(quantity, value)
