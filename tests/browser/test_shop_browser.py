@@ -206,8 +206,8 @@ def test_shop_pages_on_tablet_and_phone(browser, server, app, web_world, shop):
         page.locator(f".shop-tile[data-item='{shop['大米 10斤']}'] [data-plus]").click()
         shot(page, f"counter-{size}")
         if size == "phone":
-            page.locator("#what-h").scroll_into_view_if_needed()
-            page.mouse.wheel(0, 300)
+            page.evaluate("window.scrollTo(0, document.getElementById('what-h').offsetTop + 200)")
+            page.wait_for_timeout(300)
             shot(page, "counter-basket-phone")
         for name, path in [
             ("stock", "/v/VA/shop/stock"),
