@@ -79,8 +79,8 @@ def _label(c, item, x, y, photos, village_name, locale) -> None:  # type: ignore
     draw_text(
         c, x + LABEL_W - pad - 3 * mm, y + LABEL_H - pad - 5.6 * mm, village_name, 9, anchor="right"
     )
-    photo_size = 30 * mm
-    px, py = x + pad, y + pad + 4 * mm
+    photo_size = 38 * mm
+    px, py = x + pad, y + pad + 1 * mm
     drawn = False
     if photos is not None and item.photo_key:
         try:
