@@ -189,3 +189,43 @@ def test_exports_and_the_shop_report_command(client, app, web_world, soap, tmp_p
         args=["shop-report", "--village", "VA", "--month", "11/2026", "--out", str(out)]
     )
     assert bad.exit_code == 2
+
+
+def test_a_later_cancel_on_the_receipt_page_asks_for_the_second_person(
+    client, app, web_world, soap
+):
+    from datetime import timedelta
+
+    from conftest import PASSWORD
+
+    from credits.db import utcnow
+    from credits.shop.redemption import redeem
+
+    with app.app_context():
+        r = redeem(
+            db.session,
+            actor=web_world.users["cashier"],
+            household_id=web_world.households[0].id,
+            lines=[(soap, 2)],
+            idempotency_key="old",
+            now=utcnow() - timedelta(days=3),
+        )
+        rid = r.id
+    login(client, web_world.users["cashier"])
+    page = client.get(f"/v/VA/shop/r/{rid}").get_data(as_text=True)
+    assert "第二人账号" in page
+    alone = client.post(
+        f"/v/VA/shop/r/{rid}/cancel", data={"reason": "退货"}, follow_redirects=True
+    )
+    assert "须由第二人" in alone.get_data(as_text=True) and stock(app, soap) == 8
+    wrong = {
+        "reason": "退货",
+        "second_username": web_world.users["clerk"].username,
+        "second_password": PASSWORD,
+    }
+    assert "无权确认撤销" in client.post(
+        f"/v/VA/shop/r/{rid}/cancel", data=wrong, follow_redirects=True
+    ).get_data(as_text=True)
+    right = {**wrong, "second_username": web_world.users["reviewer"].username}
+    done = client.post(f"/v/VA/shop/r/{rid}/cancel", data=right, follow_redirects=True)
+    assert "兑换已撤销" in done.get_data(as_text=True) and stock(app, soap) == 10
