@@ -32,6 +32,7 @@ from app import (
     rules,
     scope,
     security,
+    shop,
     templating,
     users,
     village,
@@ -55,6 +56,7 @@ BLUEPRINTS = (
     cards,
     passbook,
     public_ledger,
+    shop,
 )
 
 

@@ -13,6 +13,7 @@ from credits import queries
 from credits.access import Permission, has_permission, visible_villages
 from credits.models import Scheme, Village
 from credits.rules import rules_by_category
+from credits.shop.reconciliation import outrun_villages
 
 bp = Blueprint("village", __name__)
 
@@ -24,7 +25,9 @@ def index() -> str:
     villages = db.session.scalars(
         select(Village).where(Village.id.in_(visible_villages(current_user))).order_by(Village.code)
     ).all()
-    return render_template("village/index.html", villages=villages)
+    villages = list(villages)
+    outrun = outrun_villages(db.session, [v.id for v in villages])
+    return render_template("village/index.html", villages=villages, shop_outrun=outrun)
 
 
 @bp.get("/v/<code>/")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import backup, ledger, printing, roster, setup, users, villages
+from app.cli import backup, ledger, printing, roster, setup, shop, users, villages
 
 COMMANDS = (
     *setup.COMMANDS,
@@ -19,6 +19,7 @@ COMMANDS = (
     *roster.COMMANDS,
     *users.COMMANDS,
     *backup.COMMANDS,
+    *shop.COMMANDS,
 )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credits.db import utcnow
+from credits.demo.shop import load_shop_demo
 from credits.errors import CapExceeded
 from credits.evidence import PhotoStore, store_photo
 from credits.models import Household, Role, Rule, Scheme, User, Village
@@ -131,6 +132,7 @@ def load_demo(
     session.commit()
     users = _demo_users(session, village, homes)
     _history(session, _Recorder(rng, names, photos), village, schemes, homes, users, now)
+    load_shop_demo(session, village, homes, users, rng, now, photos)
     return village
 
 

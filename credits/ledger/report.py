@@ -13,7 +13,7 @@ class Problem:
     """One broken thing `verify` found."""
 
     village_code: str
-    kind: str  # chain | head | reference | checkpoint | balance | period
+    kind: str  # chain | head | reference | checkpoint | balance | period | stock
     msgid: str
     params: dict[str, Any] = field(default_factory=dict)
     entry_id: int | None = None

@@ -25,6 +25,7 @@ from credits.models import (
     RuleVersion,
     Village,
 )
+from credits.shop.verify import verify_stock
 
 UNKNOWN_VILLAGE = N_("No village has the code %(code)s.")
 SEQ_MISSING = N_(
@@ -99,6 +100,8 @@ def verify(session: Session, village_code: str | None = None) -> Report:
         report.villages += 1
         verify_chain(session, village, report, anchor=anchor)
         verify_totals(session, village, report)
+        for msgid, params in verify_stock(session, village.id):
+            report.problems.append(Problem(village.code, "stock", msgid, params))
     return report
 
 

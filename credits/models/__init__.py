@@ -7,6 +7,18 @@ from credits.models.household import Household, Member
 from credits.models.ledger import Balance, ChainHead, EntryKind, LedgerEntry, PeriodTotal
 from credits.models.region import Group, Region, Village
 from credits.models.scheme import Account, Rule, RuleVersion, Scheme
+from credits.models.shop import (
+    BalanceMode,
+    MoveKind,
+    Redemption,
+    RedemptionLine,
+    RedemptionPayment,
+    RedemptionState,
+    ShopItem,
+    ShopSettings,
+    StockMove,
+    StockSource,
+)
 from credits.models.staff_session import StaffSession
 from credits.models.user import Role, User
 
@@ -14,6 +26,7 @@ __all__ = [
     "Account",
     "AuditEvent",
     "Balance",
+    "BalanceMode",
     "ChainHead",
     "Claim",
     "ClaimKind",
@@ -24,15 +37,24 @@ __all__ = [
     "Household",
     "LedgerEntry",
     "Member",
+    "MoveKind",
     "Objection",
     "ObjectionState",
     "PeriodTotal",
+    "Redemption",
+    "RedemptionLine",
+    "RedemptionPayment",
+    "RedemptionState",
     "Region",
     "Role",
     "Rule",
     "RuleVersion",
     "Scheme",
     "StaffSession",
+    "ShopItem",
+    "ShopSettings",
+    "StockMove",
+    "StockSource",
     "User",
     "Village",
 ]

@@ -12,11 +12,13 @@ import hashlib
 import io
 import itertools
 import re
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +29,9 @@ from PIL import Image
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import DBAPIError
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
+from shop_support import stocked_item  # noqa: E402
+
 from app.evidence import photo_store
 from app.extensions import db
 from credits.cards import token_for
@@ -34,6 +39,7 @@ from credits.db import Base, utcnow
 from credits.evidence import store_photo
 from credits.models import Claim, Household, Member, Role
 from credits.objections import raise_objection, resolve_objection
+from credits.shop.redemption import redeem
 from credits.users import create_user
 from credits.workflow import ClaimInput, approve_claim, post_due, record_claim, reject_claim
 from credits.workflow import withdraw_claim as withdraw
@@ -160,6 +166,17 @@ def _build(app: Flask) -> CrawlWorld:
             display_name="清溪镇管理员",
             region_id=va.village.region_id,
         )
+        # The shop: an item with stock and one redemption by the first household.
+        cashier = va.users["cashier"]
+        item = stocked_item(s, cashier, va.village.id, now=now)
+        redemption = redeem(
+            s,
+            actor=cashier,
+            household_id=va.households[0].id,
+            lines=[(item.id, 1)],
+            idempotency_key=uuid.uuid4().hex,
+            now=now,
+        )
         [entry_id] = s.scalars(
             text("SELECT id FROM ledger_entry WHERE claim_id = :c"), {"c": posted.id}
         ).all()
@@ -181,6 +198,9 @@ def _build(app: Flask) -> CrawlWorld:
             "rule_id": [va.rule("XL01").id, vb.rule("XL01").id, 999999],
             "scheme_id": [va.scheme.id, vb.scheme.id, 999999],
             "user_id": [clerk.id, vb.users["clerk"].id, 999999],
+            "item_id": [item.id, 999999],
+            "redemption_id": [redemption.id, 999999],
+            "fmt": ["xlsx", "csv", "pdf", "doc"],
             "token": [token, token.lower(), "AAAA", "x" * 300],
             "lang": ["zh_CN", "en", "xx"],
             "filename": ["css/app.css", "nope.css"],

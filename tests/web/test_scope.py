@@ -29,6 +29,8 @@ ID_TABLES = {
     "user_id": "app_user",
     "group_id": "village_group",
     "event_id": "audit_event",
+    "redemption_id": "shop_redemption",
+    "item_id": "shop_item",
 }
 VILLAGE_ARGS = ("code", "village_code")
 SECRET_NAME = "司马懿"  # a household only village B has
@@ -88,12 +90,47 @@ def villages(app, web_world, web_other_world):
         )
         s.commit()
         _add_evidence(s, b, recorded.id)
+        _add_redemption(s, b)
         ids = {}
         for rule in app.url_map.iter_rules():
             for arg, converter in rule._converters.items():
                 if isinstance(converter, IntegerConverter) and arg not in ids:
                     ids[arg] = _b_ids(s, b.village.id, arg)
         return Villages(web_world.village.code, b.village.code, b.village.id, ids)
+
+
+def _add_redemption(session, world):
+    """An item of village B's shop, stocked, and one redemption of it."""
+    from credits.ledger import append_entry
+    from credits.models import EntryKind
+    from credits.shop.catalogue import ItemInput, create_item
+    from credits.shop.redemption import redeem
+    from credits.shop.stock import StockIn, stock_in
+    from credits.workflow import ensure_account
+
+    cashier, home = world.users["cashier"], world.households[0]
+    item = create_item(
+        session, actor=cashier, village_id=world.village.id, data=ItemInput("香皂", "块", 5)
+    )
+    stock_in(
+        session,
+        actor=cashier,
+        village_id=world.village.id,
+        data=StockIn(item.id, 5, "donor", donor_name=SECRET_NAME),
+    )
+    account = ensure_account(session, home, world.scheme.id)
+    append_entry(
+        session,
+        account,
+        kind=EntryKind.AWARD,
+        points=10,
+        score_delta=10,
+        balance_delta=10,
+        deed_date=NOW.date(),
+        now=NOW,
+    )
+    session.commit()
+    redeem(session, actor=cashier, household_id=home.id, lines=[(item.id, 1)], idempotency_key="b")
 
 
 def _add_evidence(session, world, claim_id):
