@@ -1,6 +1,15 @@
 """The typed SQLAlchemy models of every noun of the domain."""
 
 from credits.models.audit import AuditEvent
+from credits.models.boards import (
+    BoardTally,
+    ClosedPeriod,
+    ClosedStanding,
+    KioskLink,
+    RuleGroup,
+    RuleGroupMember,
+    SchemePolicy,
+)
 from credits.models.claim import Claim, ClaimState, Objection, ObjectionState
 from credits.models.evidence import Evidence
 from credits.models.household import Household, Member
@@ -13,13 +22,17 @@ __all__ = [
     "Account",
     "AuditEvent",
     "Balance",
+    "BoardTally",
     "ChainHead",
     "Claim",
     "ClaimState",
+    "ClosedPeriod",
+    "ClosedStanding",
     "EntryKind",
     "Evidence",
     "Group",
     "Household",
+    "KioskLink",
     "LedgerEntry",
     "Member",
     "Objection",
@@ -28,8 +41,11 @@ __all__ = [
     "Region",
     "Role",
     "Rule",
+    "RuleGroup",
+    "RuleGroupMember",
     "RuleVersion",
     "Scheme",
+    "SchemePolicy",
     "User",
     "Village",
 ]
