@@ -10,8 +10,10 @@ from flask import Flask
 from app import (
     admin,
     auth,
+    boards,
     cards,
     cli,
+    cli_boards,
     config,
     errors,
     evidence,
@@ -44,6 +46,7 @@ BLUEPRINTS = (
     evidence,
     cards,
     passbook,
+    boards,
 )
 
 
@@ -64,5 +67,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     cli.init_app(app)
+    cli_boards.init_app(app)
     errors.init_app(app)
     return app
