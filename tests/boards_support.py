@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from credits.ledger import append_entry
-from credits.models import EntryKind, LedgerEntry, Rule
+from credits.models import EntryKind, Household, LedgerEntry, Rule
 from credits.workflow import ensure_account
 
 NOW = datetime(2026, 12, 3, 9, 0, 0)
@@ -25,8 +25,9 @@ def post(
     commit: bool = True,
 ) -> list[LedgerEntry]:
     """Post an award or deduction of a rule for a household of the world, as posting does."""
-    r: Rule = world.rule(rule)
-    home = world.households[household]
+    r = session.get(Rule, world.rule(rule).id)
+    home = session.get(Household, world.households[household].id)
+    assert r is not None and home is not None
     account = ensure_account(session, home, r.scheme_id)
     version = r.versions[-1]
     entries = []
@@ -54,7 +55,8 @@ def post(
 
 def redeem(session: Session, world, household: int, points: int) -> LedgerEntry:  # noqa: ANN001
     """Spend points in the shop: the balance drops, the score (and so the rank) does not."""
-    home = world.households[household]
+    home = session.get(Household, world.households[household].id)
+    assert home is not None
     account = ensure_account(session, home, world.scheme.id)
     entry = append_entry(
         session,

@@ -8,14 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from credits.boards.periods import shift_months
-from credits.boards.policies import MAX_STARS, Policy, barred
+from credits.boards.policies import (
+    MAX_STARS,
+    Policy,
+    barred,
+    below_threshold,
+    load_policy,
+    standing_score,
+    window,
+)
+from credits.caps import period_of
 from credits.i18n import N_
-from credits.models import BoardTally
+from credits.models import BoardTally, PeriodTotal, Scheme
 
 STEADY_MONTHS = 3  # consecutive months with awards and no deductions
 VOLUNTEER_CATEGORY = "志愿服务"
@@ -137,3 +147,47 @@ def honours(
         )
         result[hid] = Honours(stars=stars, badges=badges, barred=is_barred)
     return result
+
+
+@dataclass(frozen=True)
+class PassbookHonours:
+    """What the passbook shows of a household's honours in one scheme."""
+
+    stars: int
+    badges: list[str]  # msgids of the badge names
+    standing: int | None  # base score + counted points, when the scheme has a policy
+    below_threshold: bool
+
+
+def passbook_honours(
+    session: Session, household_id: int, scheme: Scheme, today: date
+) -> PassbookHonours:
+    """Stars, badges and the policy's standing score of one household in one scheme."""
+    policy = load_policy(session, scheme)
+    village_id, scheme_id = scheme.village_id, scheme.id
+    mark = honours(session, village_id, scheme_id, policy, period_of(today), [household_id]).get(
+        household_id, Honours()
+    )
+    standing = None
+    custom = policy.base_score or policy.reset != "carry" or policy.expiry_years
+    if custom or policy.threshold is not None:
+        first, _ = window(policy, today)
+        monthly = dict(
+            session.execute(
+                select(PeriodTotal.period, func.sum(PeriodTotal.score))
+                .where(
+                    PeriodTotal.village_id == village_id,
+                    PeriodTotal.scheme_id == scheme_id,
+                    PeriodTotal.household_id == household_id,
+                    PeriodTotal.period >= first,
+                )
+                .group_by(PeriodTotal.period)
+            ).all()
+        )
+        standing = standing_score(policy, {int(k): int(v or 0) for k, v in monthly.items()}, today)
+    return PassbookHonours(
+        stars=mark.stars,
+        badges=[BADGES[b] for b in mark.badges],
+        standing=standing,
+        below_threshold=standing is not None and below_threshold(policy, standing),
+    )
