@@ -14,7 +14,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.extensions import db
+from credits import cards
 from credits.boards.kiosk import token_for
+from credits.boards.policies import Policy, save_policy
 from credits.models import AuditEvent, ClosedPeriod, KioskLink, SchemePolicy, Village
 
 DAY = date(2026, 11, 10)
@@ -206,9 +208,6 @@ def test_public_pages_are_linked_from_the_passbook_and_the_notice(client, scored
 
 
 def test_passbook_shows_stars_badges_standing_and_links(app, client, scored) -> None:
-    from credits import cards
-    from credits.boards.policies import Policy, save_policy
-
     with app.app_context():
         save_policy(
             db.session,
