@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from credits.boards.closing import closed_periods
 from credits.boards.kiosk import RecentAward, recent_awards
-from credits.boards.periods import KINDS, PeriodSpec, current_spec, parse_period
+from credits.boards.periods import KINDS, PeriodSpec, current_spec, parse_period, period_choices
 from credits.boards.policies import Policy, load_policy
 from credits.boards.ranking import WHO, BlackLine, Board, Line, black_board, board, red_board
 from credits.documents.certificate import TITLES, CertificateData
@@ -78,6 +78,7 @@ class BoardPage:
     red: list[Line] = field(default_factory=list)
     black: list[BlackLine] = field(default_factory=list)
     closed: list[ClosedPeriod] = field(default_factory=list)
+    choices: list[PeriodSpec] = field(default_factory=list)  # periods the filter offers
 
 
 def _categories(session: Session, scheme: Scheme) -> list[str]:
@@ -147,6 +148,9 @@ def board_page(
         spec=spec,
         board=full,
     )
+    page.choices = period_choices(today)
+    if spec not in page.choices:
+        page.choices.insert(0, spec)
     page.red = red_board(full, policy) if public else full.active
     if policy.black_board or not public:
         page.black = black_board(session, village.id, scheme.id, spec)

@@ -106,3 +106,19 @@ def period_title(spec: PeriodSpec, locale: str = "zh_CN") -> str:
     if spec.kind == "year":
         return f"{year}年度" if zh else str(year)
     return gettext(N_("All time"), locale)
+
+
+def period_choices(today: date, months: int = 6, quarters: int = 4) -> list[PeriodSpec]:
+    """Periods a board page offers: recent months, recent quarters, this and last year, all."""
+    now = today.year * 100 + today.month
+    choices = []
+    for back in range(months):
+        p = shift_months(now, -back)
+        choices.append(month_spec(p // 100, p % 100))
+    quarter = current_spec("quarter", today)
+    for _ in range(quarters):
+        choices.append(quarter)
+        previous = shift_months(quarter.first, -3)
+        quarter = quarter_spec(previous // 100, (previous % 100 - 1) // 3 + 1)
+    choices += [year_spec(today.year), year_spec(today.year - 1), ALL_TIME]
+    return choices
