@@ -87,7 +87,13 @@ def index() -> str:
 def export(fmt: str) -> Response:
     """The board on the page as CSV (UTF-8 BOM) or XLSX: the same rows and numbers."""
     require_permission(Permission.VIEW)
-    page = board_page(db.session, g.village, BoardQuery.from_args(request.args), today=today())
+    page = board_page(
+        db.session,
+        g.village,
+        BoardQuery.from_args(request.args),
+        today=today(),
+        every_line=True,
+    )
     end = last_day(page.spec) if page.spec.kind != "all" else today()
     rows = board_rows(page.board, _first_day(page), end)
     name = f"{g.village.code}-{page.scheme.key}-{page.spec.label}-{page.who}.{fmt}"

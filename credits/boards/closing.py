@@ -82,7 +82,7 @@ def close_period(
     session.add(closed)
     session.flush()
     today = local_date(now)
-    overall = board(session, scheme.village_id, scheme.id, spec, policy, today=today)
+    overall = board(session, scheme.village_id, scheme.id, spec, policy, today=today, decorate=None)
     closed.households = overall.households
     rows = [("", line) for line in overall.lines if line.points > 0]
     for category in _categories(session, scheme, spec.first, spec.last):

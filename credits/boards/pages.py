@@ -93,10 +93,22 @@ def _categories(session: Session, scheme: Scheme) -> list[str]:
     )
 
 
+STAFF_LINES = 100  # lines a staff board page shows; the exports carry every line
+
+
 def board_page(
-    session: Session, village: Village, query: BoardQuery, *, today: date, public: bool = False
+    session: Session,
+    village: Village,
+    query: BoardQuery,
+    *,
+    today: date,
+    public: bool = False,
+    every_line: bool = False,
 ) -> BoardPage:
-    """Check the filters and read the board they ask for (public pages: households only)."""
+    """Check the filters and read the board they ask for (public pages: households only).
+
+    The page shows the first STAFF_LINES lines; `every_line` (exports) decorates them all.
+    """
     schemes = schemes_of(session, village.id)
     if not schemes:
         raise NotFound(N_("This village has no points scheme yet."))
@@ -133,6 +145,7 @@ def board_page(
         who=who,
         group_id=group_id,
         category=category,
+        decorate=None if every_line else STAFF_LINES,
     )
     page = BoardPage(
         village=village,
@@ -151,7 +164,7 @@ def board_page(
     page.choices = period_choices(today)
     if spec not in page.choices:
         page.choices.insert(0, spec)
-    page.red = red_board(full, policy) if public else full.active
+    page.red = red_board(full, policy) if public else full.active[:STAFF_LINES]
     if policy.black_board or not public:
         page.black = black_board(session, village.id, scheme.id, spec)
     if not public:

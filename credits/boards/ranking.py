@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from credits.boards.periods import ALL_TIME, PeriodSpec
 from credits.boards.policies import Policy, window
-from credits.boards.stars import Honours, honours
+from credits.boards.stars import Honours, barred_households, honours
 from credits.caps import period_of
 from credits.models import (
     BoardTally,
@@ -114,8 +114,13 @@ def board(
     who: str = "households",
     group_id: int | None = None,
     category: str | None = None,
+    decorate: int | None = 100,
 ) -> Board:
-    """Rank every active household (or member with points) of a village for a period."""
+    """Rank every active household (or member with points) of a village for a period.
+
+    Stars and badges are read for the first `decorate` lines (None: all); the red-line
+    bar for every line. Reads grow with households, never with ledger entries.
+    """
     first, last = effective_range(spec, policy, today)
     homes = session.execute(
         select(Household.id, Household.head_name, Household.house_number, Group.name)
@@ -140,10 +145,10 @@ def board(
         ).all()
     )
     upto = min(last, period_of(today)) if spec.kind == "all" else last
-    marks = honours(session, village_id, scheme_id, policy, upto)
+    bars = barred_households(session, village_id, scheme_id, upto)
     result = Board(spec=spec, who=who, group_id=group_id, category=category)
     if who == "members":
-        result.lines = rank_lines(_member_lines(session, tally_where, info, marks))
+        result.lines = rank_lines(_member_lines(session, tally_where, info, bars))
         result.households = len(info)
         return result
     p = PeriodTotal
@@ -156,10 +161,8 @@ def board(
             select(p.household_id, func.sum(p.score)).where(*where).group_by(p.household_id)
         ).all()
     )
-    lines = []
-    for hid, (name, house, grp) in info.items():
-        mark = marks.get(hid, Honours())
-        lines.append(
+    lines = rank_lines(
+        [
             Line(
                 key=hid,
                 name=name,
@@ -168,21 +171,30 @@ def board(
                 points=int(points.get(hid) or 0),
                 deductions=int(deductions.get(hid) or 0),
                 household_id=hid,
-                stars=mark.stars,
-                badges=tuple(mark.badges),
-                barred=mark.barred,
+                barred=hid in bars,
             )
-        )
-    result.lines = rank_lines(lines)
+            for hid, (name, house, grp) in info.items()
+        ]
+    )
+    shown = [ln for ln in lines if ln.points or ln.deductions]
+    chosen = shown if decorate is None else shown[:decorate]
+    marks = honours(session, village_id, scheme_id, policy, upto, [ln.key for ln in chosen])
+    result.lines = [_decorated(ln, marks.get(ln.key)) for ln in lines]
     result.households = len(lines)
     return result
+
+
+def _decorated(line: Line, mark: Honours | None) -> Line:
+    if mark is None:
+        return line
+    return replace(line, stars=mark.stars, badges=tuple(mark.badges))
 
 
 def _member_lines(
     session: Session,
     tally_where: list,  # type: ignore[type-arg]
     info: dict[int, tuple[str, str, str]],
-    marks: dict[int, Honours],
+    bars: set[int],
 ) -> list[Line]:
     t = BoardTally
     rows = session.execute(
@@ -197,7 +209,6 @@ def _member_lines(
         if hid not in info or mid not in names:
             continue
         _, house, grp = info[hid]
-        mark = marks.get(hid, Honours())
         lines.append(
             Line(
                 key=mid,
@@ -207,7 +218,7 @@ def _member_lines(
                 points=int(score or 0),
                 deductions=int(deds or 0),
                 household_id=hid,
-                barred=mark.barred,
+                barred=hid in bars,
             )
         )
     return lines

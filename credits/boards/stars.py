@@ -10,12 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from credits.boards.periods import shift_months
 from credits.boards.policies import (
     MAX_STARS,
+    RED_LINE_MONTHS,
     Policy,
     barred,
     below_threshold,
@@ -69,17 +70,18 @@ def longest_run(months: Iterable[Month]) -> int:
     return best
 
 
-def badges_for(months: Iterable[Month], category_awards: Mapping[str, int]) -> list[str]:
-    """Badge codes a household holds, in the order of BADGES."""
-    months = list(months)
-    held = set()
-    if sum(m.awards for m in months) > 0:
-        held.add("first_award")
-    if longest_run(months) >= STEADY_MONTHS:
-        held.add("steady")
-    if category_awards.get(VOLUNTEER_CATEGORY, 0) >= VOLUNTEER_COUNT:
-        held.add("volunteer")
-    return [code for code in BADGES if code in held]
+def badges_for(total_awards: int, months: Iterable[Month], volunteer_awards: int) -> list[str]:
+    """Badge codes a household holds, in the order of BADGES.
+
+    `months` are the last twelve months up to the period, `total_awards` and
+    `volunteer_awards` count all awards (and volunteer ones) up to the period.
+    """
+    held = {
+        "first_award": total_awards > 0,
+        "steady": longest_run(months) >= STEADY_MONTHS,
+        "volunteer": volunteer_awards >= VOLUNTEER_COUNT,
+    }
+    return [code for code in BADGES if held[code]]
 
 
 @dataclass
@@ -91,61 +93,84 @@ class Honours:
     barred: bool = False
 
 
+def barred_households(session: Session, village_id: int, scheme_id: int, period: int) -> set[int]:
+    """Households with a red-line deduction (not corrected) in the 12 months up to `period`."""
+    t = BoardTally
+    first = shift_months(period, -RED_LINE_MONTHS + 1)
+    return set(
+        session.scalars(
+            select(t.household_id)
+            .where(
+                t.village_id == village_id,
+                t.scheme_id == scheme_id,
+                t.period >= first,
+                t.period <= period,
+                t.red_lines != 0,
+            )
+            .group_by(t.household_id)
+            .having(func.sum(t.red_lines) > 0)
+        )
+    )
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
 def honours(
     session: Session,
     village_id: int,
     scheme_id: int,
     policy: Policy,
     period: int,
-    household_ids: Iterable[int] | None = None,
+    household_ids: Iterable[int],
 ) -> dict[int, Honours]:
-    """Stars (the period's year), badges (up to the period) and bars, per household.
+    """Stars (the period's year), badges (up to the period) and bars of some households.
 
-    One grouped read of the tallies: it grows with households × months, not entries.
+    Three grouped reads of the tallies per 500 households: rows per household are bounded
+    (categories + 12 months + 1), whatever the number of entries.
     """
     t = BoardTally
-    where = [t.village_id == village_id, t.scheme_id == scheme_id, t.period <= period]
-    if household_ids is not None:
-        where.append(t.household_id.in_(list(household_ids)))
-    rows = session.execute(
-        select(
-            t.household_id,
-            t.period,
-            t.category,
-            func.sum(t.score),
-            func.sum(t.awards),
-            func.sum(t.deductions),
-            func.sum(t.red_lines),
-        )
-        .where(*where)
-        .group_by(t.household_id, t.period, t.category)
-    )
+    base = [t.village_id == village_id, t.scheme_id == scheme_id, t.period <= period]
     year_first = (period // 100) * 100 + 1
-    monthly: dict[int, dict[int, list[int]]] = {}
-    cats: dict[int, dict[str, int]] = {}
-    cat_awards: dict[int, dict[str, int]] = {}
-    reds: dict[int, dict[int, int]] = {}
-    for hid, p, category, score, awards, deductions, red in rows:
-        month = monthly.setdefault(hid, {}).setdefault(p, [0, 0])
-        month[0] += int(awards or 0)
-        month[1] += int(deductions or 0)
-        ca = cat_awards.setdefault(hid, {})
-        ca[category] = ca.get(category, 0) + int(awards or 0)
-        if p >= year_first:
-            c = cats.setdefault(hid, {})
-            c[category] = c.get(category, 0) + int(score or 0)
-        if red:
-            r = reds.setdefault(hid, {})
-            r[p] = r.get(p, 0) + int(red)
+    run_first = shift_months(period, -11)
     result: dict[int, Honours] = {}
-    for hid, months in monthly.items():
-        is_barred = barred(reds.get(hid, {}), period)
-        year_cats = cats.get(hid, {})
-        stars = 0 if is_barred else stars_for(policy, sum(year_cats.values()), year_cats)
-        badges = badges_for(
-            [Month(p, a, d) for p, (a, d) in months.items()], cat_awards.get(hid, {})
-        )
-        result[hid] = Honours(stars=stars, badges=badges, barred=is_barred)
+    for ids in _chunks(sorted(set(household_ids))):
+        where = [*base, t.household_id.in_(ids)]
+        year_cats: dict[int, dict[str, int]] = {}
+        for hid, category, score in session.execute(
+            select(t.household_id, t.category, func.sum(t.score))
+            .where(*where, t.period >= year_first)
+            .group_by(t.household_id, t.category)
+        ):
+            year_cats.setdefault(hid, {})[category] = int(score or 0)
+        months: dict[int, list[Month]] = {}
+        reds: dict[int, dict[int, int]] = {}
+        for hid, p, awards, deductions, red in session.execute(
+            select(
+                t.household_id,
+                t.period,
+                func.sum(t.awards),
+                func.sum(t.deductions),
+                func.sum(t.red_lines),
+            )
+            .where(*where, t.period >= run_first)
+            .group_by(t.household_id, t.period)
+        ):
+            months.setdefault(hid, []).append(Month(p, int(awards or 0), int(deductions or 0)))
+            reds.setdefault(hid, {})[p] = int(red or 0)
+        volunteer = case((t.category == VOLUNTEER_CATEGORY, t.awards), else_=0)
+        for hid, awards, volunteered in session.execute(
+            select(t.household_id, func.sum(t.awards), func.sum(volunteer))
+            .where(*where)
+            .group_by(t.household_id)
+        ):
+            is_barred = barred(reds.get(hid, {}), period)
+            cats = year_cats.get(hid, {})
+            stars = 0 if is_barred else stars_for(policy, sum(cats.values()), cats)
+            held = badges_for(int(awards or 0), months.get(hid, []), int(volunteered or 0))
+            result[hid] = Honours(stars=stars, badges=held, barred=is_barred)
     return result
 
 

@@ -173,6 +173,17 @@ class KioskLink(Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
 
+# The black board reads the deductions of one period, newest first: this index keeps that
+# read to the period's deductions instead of the village's whole ledger.
+Index(
+    "ix_ledger_entry_village_kind_period",
+    LedgerEntry.village_id,
+    LedgerEntry.kind,
+    LedgerEntry.period,
+    LedgerEntry.seq,
+)
+
+
 # ---- the tally hook: one place, on the posting path --------------------------------
 
 

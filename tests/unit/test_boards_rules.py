@@ -167,21 +167,22 @@ def test_longest_run_of_good_months(months, run: int) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize(
-    ("months", "categories", "badges"),
+    ("total", "months", "volunteer", "badges"),
     [
-        ([], {}, []),
-        ([Month(202611, 1, 0)], {"环境卫生": 1}, ["first_award"]),
+        (0, [], 0, []),
+        (1, [Month(202611, 1, 0)], 0, ["first_award"]),
         (
+            3,
             [Month(202609, 1, 0), Month(202610, 1, 0), Month(202611, 1, 0)],
-            {},
+            0,
             ["first_award", "steady"],
         ),
-        ([Month(202611, 5, 0)], {"志愿服务": 5}, ["first_award", "volunteer"]),
-        ([Month(202611, 0, 2)], {}, []),
+        (5, [Month(202611, 5, 0)], 5, ["first_award", "volunteer"]),
+        (0, [Month(202611, 0, 2)], 0, []),
     ],
 )
-def test_badges_from_the_tallies(months, categories, badges) -> None:  # noqa: ANN001
-    assert badges_for(months, categories) == badges
+def test_badges_from_the_tallies(total, months, volunteer, badges) -> None:  # noqa: ANN001
+    assert badges_for(total, months, volunteer) == badges
 
 
 @pytest.mark.parametrize(
