@@ -35,6 +35,7 @@ from credits.boards.ranking import board  # noqa: E402
 from credits.db import Base, make_engine, make_session_factory, utcnow  # noqa: E402
 from credits.models import (  # noqa: E402
     Account,
+    Balance,
     BoardTally,
     EntryKind,
     Household,
@@ -140,6 +141,17 @@ class Village:
             session.execute(insert(LedgerEntry), batch)
         session.query(PeriodTotal).delete()
         session.query(BoardTally).delete()
+        session.query(Balance).delete()
+        scores: dict[int, int] = defaultdict(int)
+        for (a, _, _, _), (s, _, _) in self.totals.items():
+            scores[a] += s
+        session.execute(
+            insert(Balance),
+            [
+                {"account_id": a, "village_id": self.id, "score": s, "balance": s}
+                for a, s in scores.items()
+            ],
+        )
         base = {"village_id": self.id, "scheme_id": self.scheme.id}
         session.execute(
             insert(PeriodTotal),

@@ -20,6 +20,8 @@ from credits.boards.policies import Policy, window
 from credits.boards.stars import Honours, barred_households, honours
 from credits.caps import period_of
 from credits.models import (
+    Account,
+    Balance,
     BoardTally,
     EntryKind,
     Group,
@@ -134,7 +136,9 @@ def board(
     info = {hid: (name, house or "", grp or "") for hid, name, house, grp in homes}
     t = BoardTally
     tally_where = [t.village_id == village_id, t.scheme_id == scheme_id]
-    tally_where += [t.period >= first, t.period <= last]
+    # Over all time, `+ 0` sends SQLite to the deductions index (rare rows), not the months.
+    month = t.period + 0 if spec.kind == "all" else t.period
+    tally_where += [month >= first, month <= last]
     if category:
         tally_where.append(t.category == category)
     deductions = dict(
@@ -151,16 +155,7 @@ def board(
         result.lines = rank_lines(_member_lines(session, tally_where, info, bars))
         result.households = len(info)
         return result
-    p = PeriodTotal
-    where = [p.village_id == village_id, p.scheme_id == scheme_id, p.period >= first]
-    where.append(p.period <= last)
-    if category:
-        where.append(p.category == category)
-    points = dict(
-        session.execute(
-            select(p.household_id, func.sum(p.score)).where(*where).group_by(p.household_id)
-        ).all()
-    )
+    points = _points(session, village_id, scheme_id, first, last, category, policy, spec)
     lines = rank_lines(
         [
             Line(
@@ -182,6 +177,39 @@ def board(
     result.lines = [_decorated(ln, marks.get(ln.key)) for ln in lines]
     result.households = len(lines)
     return result
+
+
+def _points(
+    session: Session,
+    village_id: int,
+    scheme_id: int,
+    first: int,
+    last: int,
+    category: str | None,
+    policy: Policy,
+    spec: PeriodSpec,
+) -> dict[int, int]:
+    """Points per household in a range of months, from the per-period totals.
+
+    All time under carry-over with no expiry is every point ever earned: the balance's
+    score, one row per household.
+    """
+    if spec.kind == "all" and not category and policy.reset == "carry" and not policy.expiry_years:
+        rows = session.execute(
+            select(Account.household_id, Balance.score)
+            .join(Balance, Balance.account_id == Account.id)
+            .where(Account.village_id == village_id, Account.scheme_id == scheme_id)
+        )
+        return {hid: int(score or 0) for hid, score in rows}
+    p = PeriodTotal
+    where = [p.village_id == village_id, p.scheme_id == scheme_id, p.period >= first]
+    where.append(p.period <= last)
+    if category:
+        where.append(p.category == category)
+    rows = session.execute(
+        select(p.household_id, func.sum(p.score)).where(*where).group_by(p.household_id)
+    )
+    return {hid: int(score or 0) for hid, score in rows}
 
 
 def _decorated(line: Line, mark: Honours | None) -> Line:

@@ -103,9 +103,9 @@ def barred_households(session: Session, village_id: int, scheme_id: int, period:
             .where(
                 t.village_id == village_id,
                 t.scheme_id == scheme_id,
-                t.period >= first,
-                t.period <= period,
-                t.red_lines != 0,
+                t.red_lines > 0,  # the red-line index: such rows are rare
+                t.period + 0 >= first,
+                t.period + 0 <= period,
             )
             .group_by(t.household_id)
             .having(func.sum(t.red_lines) > 0)
@@ -132,7 +132,10 @@ def honours(
     (categories + 12 months + 1), whatever the number of entries.
     """
     t = BoardTally
-    base = [t.village_id == village_id, t.scheme_id == scheme_id, t.period <= period]
+    # `period + 0`: keeps SQLite on the (village, scheme, household, …) index for the
+    # households asked for, instead of scanning the whole village's months by period.
+    month = t.period + 0
+    base = [t.village_id == village_id, t.scheme_id == scheme_id, month <= period]
     year_first = (period // 100) * 100 + 1
     run_first = shift_months(period, -11)
     result: dict[int, Honours] = {}
@@ -141,7 +144,7 @@ def honours(
         year_cats: dict[int, dict[str, int]] = {}
         for hid, category, score in session.execute(
             select(t.household_id, t.category, func.sum(t.score))
-            .where(*where, t.period >= year_first)
+            .where(*where, month >= year_first)
             .group_by(t.household_id, t.category)
         ):
             year_cats.setdefault(hid, {})[category] = int(score or 0)
@@ -155,7 +158,7 @@ def honours(
                 func.sum(t.deductions),
                 func.sum(t.red_lines),
             )
-            .where(*where, t.period >= run_first)
+            .where(*where, month >= run_first)
             .group_by(t.household_id, t.period)
         ):
             months.setdefault(hid, []).append(Month(p, int(awards or 0), int(deductions or 0)))

@@ -91,6 +91,9 @@ class BoardTally(Base):
             "village_id", "scheme_id", "household_id", "member_id", "period", "category"
         ),
         Index("ix_board_tally_village_scheme_period", "village_id", "scheme_id", "period"),
+        # Deductions and red lines are rare: these find them without reading every month.
+        Index("ix_board_tally_village_scheme_deductions", "village_id", "scheme_id", "deductions"),
+        Index("ix_board_tally_village_scheme_red_lines", "village_id", "scheme_id", "red_lines"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -70,6 +70,8 @@ def upgrade():
     )
     with op.batch_alter_table('board_tally', schema=None) as batch_op:
         batch_op.create_index('ix_board_tally_village_scheme_period', ['village_id', 'scheme_id', 'period'], unique=False)
+        batch_op.create_index('ix_board_tally_village_scheme_deductions', ['village_id', 'scheme_id', 'deductions'], unique=False)
+        batch_op.create_index('ix_board_tally_village_scheme_red_lines', ['village_id', 'scheme_id', 'red_lines'], unique=False)
 
     op.create_table('rule_group_member',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -160,6 +162,8 @@ def downgrade():
     op.drop_table('closed_period')
     op.drop_table('rule_group_member')
     with op.batch_alter_table('board_tally', schema=None) as batch_op:
+        batch_op.drop_index('ix_board_tally_village_scheme_red_lines')
+        batch_op.drop_index('ix_board_tally_village_scheme_deductions')
         batch_op.drop_index('ix_board_tally_village_scheme_period')
 
     op.drop_table('board_tally')
