@@ -221,3 +221,32 @@ def test_passbook_shows_stars_badges_standing_and_links(app, client, scored) -> 
     assert "/p/VA/boards" in page and "/p/VA/rules" in page
     assert "★★" in page  # 25 points in 2026: two star levels reached
     assert "首次获分" in page
+
+
+def test_honour_roll_command_prints_a_closed_period(app, client, scored, tmp_path) -> None:
+    login(client, scored.users["admin"])
+    client.post("/v/VA/boards/close", data={"period": "2026-10"})
+    runner = app.test_cli_runner()
+    out = tmp_path / "roll.pdf"
+    args = ["honour-roll", "--village", "VA", "--scheme", "merit_bank", "--out", str(out)]
+    result = runner.invoke(args=[*args, "--period", "2026-10", "--size", "a4"])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    refused = runner.invoke(args=[*args, "--period", "2026-09"])
+    assert refused.exit_code == 2 and "尚未结账" in refused.output
+    cert = tmp_path / "cert.pdf"
+    home = str(scored.households[0].id)
+    result = runner.invoke(
+        args=[
+            "certificate",
+            "--village",
+            "VA",
+            "--household",
+            home,
+            "--title",
+            "good_tradition",
+            "--out",
+            str(cert),
+        ]
+    )
+    assert result.exit_code == 0 and cert.read_bytes().startswith(b"%PDF")
