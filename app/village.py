@@ -57,7 +57,7 @@ def home() -> str:
 
 def _admin_links() -> list[tuple[str, str]]:
     """Links to the pages of the administration the user may open."""
-    links = []
+    links = [(_("Boards"), url_for("boards.index"))]
     if has_permission(current_user, Permission.AUDIT):
         links.append((_("Audit log"), url_for("admin.audit")))
     if has_permission(current_user, Permission.PRINT):
