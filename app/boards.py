@@ -45,7 +45,7 @@ from credits.boards.periods import last_day, period_title
 from credits.boards.policies import Policy, load_policy, parse_groups, save_policy
 from credits.boards.stars import BADGES
 from credits.clock import today
-from credits.documents.certificate import render_certificate
+from credits.documents.certificate import TITLES, render_certificate
 from credits.documents.honour_roll import SIZES, board_url, render_honour_roll
 from credits.errors import DomainError
 from credits.models import ClosedPeriod, KioskLink, Scheme
@@ -78,6 +78,7 @@ def index() -> str:
             village=g.village,
             can_manage=has_permission(current_user, Permission.MANAGE),
             can_print=has_permission(current_user, Permission.PRINT),
+            titles=TITLES,
             args={k: v for k, v in request.args.items() if k in BoardQuery.__dataclass_fields__},
         ),
     )
@@ -155,14 +156,14 @@ def honour_roll(closed_id: int) -> Response:
     return send_file(out, mimetype="application/pdf", as_attachment=True, download_name=name)
 
 
-@bp.get("/v/<code>/households/<int:household_id>/certificate.pdf")
-def certificate(household_id: int) -> Response:
+@bp.get("/v/<code>/boards/certificate.pdf")
+def certificate() -> Response:
     """A household's family-tradition certificate (最美家庭 / 好家风家庭)."""
     require_permission(Permission.PRINT)
     data = certificate_data(
         db.session,
         g.village,
-        household_id,
+        request.args.get("household", type=int),
         request.args.get("title"),
         today=today(),
         scheme_key=request.args.get("scheme"),
@@ -170,7 +171,7 @@ def certificate(household_id: int) -> Response:
     out = io.BytesIO()
     render_certificate(out, data)
     out.seek(0)
-    name = f"{g.village.code}-{household_id}-{data.title}.pdf"
+    name = f"{g.village.code}-{data.head_name}-{data.title}.pdf"
     return send_file(out, mimetype="application/pdf", as_attachment=True, download_name=name)
 
 

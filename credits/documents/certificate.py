@@ -23,6 +23,7 @@ TITLES = {
     "good_tradition": N_("Family of good tradition"),
 }
 PALE = HexColor("#FFFBF2")
+NO_LINE_START = "。，、；：？！”’）》」』"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ def _wrap(text: str, size: float, room: float) -> list[str]:
     """Break Chinese text into lines that fit (character by character)."""
     lines, current = [], ""
     for ch in text:
-        if text_width(current + ch, size) > room and current:
+        # Closing punctuation never starts a line (禁则): it stays at the end of this one.
+        if text_width(current + ch, size) > room and current and ch not in NO_LINE_START:
             lines.append(current)
             current = ""
         current += ch
@@ -113,7 +115,7 @@ def render_certificate(
         draw_text(canvas, 48 * mm, y, line, 20)
         y -= 32
     canvas.setFillColor(RED)
-    draw_text(canvas, width / 2, y - 28, title, 36, anchor="centre", bold=True)
+    draw_text(canvas, width / 2, y - 40, title, 48, anchor="centre", bold=True)
     canvas.setFillColor(INK)
     right = width - 40 * mm
     draw_text(canvas, right, 44 * mm, data.committee, 16, anchor="right", bold=True)

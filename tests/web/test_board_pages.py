@@ -169,14 +169,19 @@ def test_admin_closes_a_period_and_downloads_both_honour_rolls(app, client, scor
 def test_certificate_for_a_household_of_the_village_only(client, scored, web_other_world) -> None:
     login(client, scored.users["clerk"])
     home = scored.households[0].id
-    ok = client.get(f"/v/VA/households/{home}/certificate.pdf?title=most_beautiful")
+    ok = client.get(f"/v/VA/boards/certificate.pdf?household={home}&title=most_beautiful")
     assert ok.status_code == 200 and ok.data.startswith(b"%PDF")
+    huge = "9" * 20
+    assert client.get(f"/v/VA/boards/certificate.pdf?household={huge}&title=x").status_code == 404
+    assert "最美家庭" in client.get("/v/VA/boards?period=2026-11").get_data(as_text=True)
     other = web_other_world.households[0].id
     assert (
-        client.get(f"/v/VA/households/{other}/certificate.pdf?title=most_beautiful").status_code
+        client.get(
+            f"/v/VA/boards/certificate.pdf?household={other}&title=most_beautiful"
+        ).status_code
         == 404
     )
-    assert client.get(f"/v/VA/households/{home}/certificate.pdf?title=x").status_code == 400
+    assert client.get(f"/v/VA/boards/certificate.pdf?household={home}&title=x").status_code == 400
 
 
 def test_kiosk_link_opens_the_tv_page_until_revoked(app, client, scored) -> None:
