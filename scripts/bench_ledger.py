@@ -52,18 +52,10 @@ def post_entries(session, accounts, count: int, rng: random.Random) -> float:
     for i in range(count):
         account = rng.choice(accounts)
         points = rng.choice([3, 5, 10, 20, -5])
-        append_entry(
-            session,
-            account,
-            kind=EntryKind.AWARD if points > 0 else EntryKind.DEDUCTION,
-            points=points,
-            score_delta=points,
-            balance_delta=points,
-            deed_date=date(2026, 1, 1) + timedelta(days=i % 300),
-            now=now,
-            category="benchmark",
-            title="benchmark",
-        )
+        append_entry(session, account, kind=EntryKind.AWARD if points > 0 else EntryKind.DEDUCTION,
+                     points=points, score_delta=points, balance_delta=points,
+                     deed_date=date(2026, 1, 1) + timedelta(days=i % 300), now=now,
+                     category="benchmark", title="benchmark")
         if i % 50 == 49:
             session.commit()
     session.commit()
@@ -86,10 +78,8 @@ def main() -> None:
     village = create_village(session, township="基准镇", name="基准村", code="BENCH")
     scheme = load_preset_into(session, village, "merit_bank")
     group = ensure_group(session, village, "一组")
-    homes = [
-        add_household(session, village, head_name=f"村民{i}", group=group)
-        for i in range(args.households)
-    ]
+    homes = [add_household(session, village, head_name=f"村民{i}", group=group)
+             for i in range(args.households)]
     session.commit()
     accounts = [ensure_account(session, h, scheme.id) for h in homes]
     session.commit()
@@ -110,18 +100,12 @@ def main() -> None:
     home_10, bal_10 = timed(home_read), timed(balance_read)
     verify_10 = timed(lambda: verify(session), repeat=1)
     total = args.entries * 10
-    print(
-        f"verify: {verify_10 / total * 1000 * 1000:,.1f} ms per 1,000 entries "
-        f"({total} entries: {verify_10:.2f} s; at 1/10 the entries: {verify_1:.2f} s)"
-    )
-    print(
-        f"village home read: {home_1 * 1000:.2f} ms → {home_10 * 1000:.2f} ms at 10× entries "
-        f"(ratio {home_10 / home_1:.2f})"
-    )
-    print(
-        f"balance read: {bal_1 * 1000:.3f} ms → {bal_10 * 1000:.3f} ms at 10× entries "
-        f"(ratio {bal_10 / bal_1:.2f})"
-    )
+    print(f"verify: {verify_10 / total * 1000 * 1000:,.1f} ms per 1,000 entries "
+          f"({total} entries: {verify_10:.2f} s; at 1/10 the entries: {verify_1:.2f} s)")
+    print(f"village home read: {home_1 * 1000:.2f} ms → {home_10 * 1000:.2f} ms at 10× entries "
+          f"(ratio {home_10 / home_1:.2f})")
+    print(f"balance read: {bal_1 * 1000:.3f} ms → {bal_10 * 1000:.3f} ms at 10× entries "
+          f"(ratio {bal_10 / bal_1:.2f})")
     assert verify(session).ok, "the benchmark's own ledger must verify"
     assert session.scalar(select(Household.id).limit(1)) is not None
 
