@@ -14,6 +14,7 @@ from app import (
     admin,
     anchor,
     auth,
+    boards,
     cards,
     cli,
     config,
@@ -57,6 +58,7 @@ BLUEPRINTS = (
     passbook,
     public_ledger,
     shop,
+    boards,
 )
 
 

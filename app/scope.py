@@ -17,6 +17,7 @@ from credits.access import Permission, can_see_village, has_permission
 from credits.models import Village
 
 T = TypeVar("T")
+MAX_ID = 2**31 - 1
 
 
 def _pull_code(_endpoint: str | None, values: dict[str, Any] | None) -> None:
@@ -56,6 +57,8 @@ def _load_village() -> Any:
 
 def owned(model: type[T], object_id: int) -> T:
     """Return an object of the current village, or 404 for anything else."""
+    if not 0 < object_id <= MAX_ID:
+        abort(404)  # no row has it, and SQLite/PostgreSQL integers would overflow
     obj = db.session.get(model, object_id)
     if obj is None or getattr(obj, "village_id", None) != g.village.id:
         abort(404)

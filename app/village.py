@@ -60,7 +60,7 @@ def home() -> str:
 
 def _admin_links() -> list[tuple[str, str]]:
     """Links to the pages of the administration the user may open."""
-    links = []
+    links = [(_("Boards"), url_for("boards.index"))]
     if has_permission(current_user, Permission.MANAGE_USERS):
         links.append((_("Staff accounts"), url_for("users.index")))
     if has_permission(current_user, Permission.AUDIT):

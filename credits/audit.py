@@ -53,6 +53,10 @@ ACTION_LABELS: dict[str, str] = {
     "card.revoke": N_("Card revoked"),
     "ledger.rebuild": N_("Balances rebuilt"),
     "audit.export": N_("Audit log exported"),
+    "scheme.policy": N_("Scheme policy changed"),
+    "period.close": N_("Period closed"),
+    "kiosk.create": N_("Kiosk link created"),
+    "kiosk.revoke": N_("Kiosk link revoked"),
 }
 
 

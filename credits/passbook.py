@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from credits.boards.stars import PassbookHonours, passbook_honours
 from credits.clock import local_date, today, utc_start_of
 from credits.db import utcnow
 from credits.errors import ValidationError
@@ -49,6 +50,7 @@ class SchemeBox:
     score: int  # 荣誉积分: earned, never reduced by spending
     balance: int  # 可用积分: what the shop accepts
     standings: Standings
+    honours: PassbookHonours | None = None  # stars, badges, standing score (boards)
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,7 @@ def passbook(
                 score=score,
                 balance=balance,
                 standings=household_standings(session, household, scheme.id, today=on),
+                honours=passbook_honours(session, household.id, scheme, on),
             )
         )
     current = next((b for b in boxes if b.key == scheme_key), boxes[0] if boxes else None)

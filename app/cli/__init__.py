@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import backup, ledger, printing, roster, setup, shop, users, villages
+from app.cli import backup, boards, ledger, printing, roster, setup, shop, users, villages
 
 COMMANDS = (
     *setup.COMMANDS,
@@ -20,6 +20,7 @@ COMMANDS = (
     *users.COMMANDS,
     *backup.COMMANDS,
     *shop.COMMANDS,
+    *boards.COMMANDS,
 )
 
 

@@ -1,6 +1,15 @@
 """The typed SQLAlchemy models of every noun of the domain."""
 
 from credits.models.audit import AuditEvent
+from credits.models.boards import (
+    BoardTally,
+    ClosedPeriod,
+    ClosedStanding,
+    KioskLink,
+    RuleGroup,
+    RuleGroupMember,
+    SchemePolicy,
+)
 from credits.models.claim import Claim, ClaimKind, ClaimState, Objection, ObjectionState
 from credits.models.evidence import Evidence
 from credits.models.household import Household, Member
@@ -27,14 +36,18 @@ __all__ = [
     "AuditEvent",
     "Balance",
     "BalanceMode",
+    "BoardTally",
     "ChainHead",
     "Claim",
     "ClaimKind",
     "ClaimState",
+    "ClosedPeriod",
+    "ClosedStanding",
     "EntryKind",
     "Evidence",
     "Group",
     "Household",
+    "KioskLink",
     "LedgerEntry",
     "Member",
     "MoveKind",
@@ -48,6 +61,8 @@ __all__ = [
     "Region",
     "Role",
     "Rule",
+    "RuleGroup",
+    "RuleGroupMember",
     "RuleVersion",
     "Scheme",
     "StaffSession",
@@ -55,6 +70,7 @@ __all__ = [
     "ShopSettings",
     "StockMove",
     "StockSource",
+    "SchemePolicy",
     "User",
     "Village",
 ]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from credits import audit
 from credits.access import Permission, check_recusal, require
+from credits.boards.policies import check_exclusive
 from credits.caps import cap_breach, cap_exceeded
 from credits.db import lock_row, utcnow
 from credits.errors import (
@@ -251,6 +252,7 @@ def _new_claim(
     # Serialise claims of one household so two racing claims cannot both fit under a cap.
     lock_row(session, "household", "id", household.id)
     _check_caps(session, household, version, data.deed_date)
+    check_exclusive(session, household.id, data.member_id, data.deed_date, rule)
     account = ensure_account(session, household, rule.scheme_id)
     claim = Claim(
         village_id=household.village_id,

@@ -17,6 +17,8 @@ from sqlalchemy import func, select, text
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
+from credits.boards.closing import close_period
+from credits.boards.kiosk import create_link
 from credits.db import Base
 from credits.models import Evidence, Objection, Role
 from credits.users import create_user
@@ -31,6 +33,8 @@ ID_TABLES = {
     "event_id": "audit_event",
     "redemption_id": "shop_redemption",
     "item_id": "shop_item",
+    "closed_id": "closed_period",
+    "link_id": "kiosk_link",
 }
 VILLAGE_ARGS = ("code", "village_code")
 SECRET_NAME = "司马懿"  # a household only village B has
@@ -91,6 +95,9 @@ def villages(app, web_world, web_other_world):
         s.commit()
         _add_evidence(s, b, recorded.id)
         _add_redemption(s, b)
+        admin = b.users["admin"]
+        close_period(s, actor=admin, scheme_id=b.scheme.id, label="2026-10", now=NOW)
+        create_link(s, actor=admin, village_id=b.village.id, label="村部大厅")
         ids = {}
         for rule in app.url_map.iter_rules():
             for arg, converter in rule._converters.items():
@@ -188,6 +195,8 @@ def _urls(app, rule, code: str, ids: dict[str, list[int]]):
                     values[arg] = code
                 elif arg in ids:
                     values[arg] = ids[arg][i % len(ids[arg])]
+                elif getattr(rule._converters[arg], "items", None):  # <any(csv, xlsx):fmt>
+                    values[arg] = sorted(rule._converters[arg].items)[0]
                 else:
                     values[arg] = "x"
             _, path = rule.build(values, append_unknown=False)

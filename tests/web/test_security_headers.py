@@ -28,6 +28,8 @@ def _urls(app) -> list[str]:
                 values[arg] = 1
             elif arg in ("code", "village_code"):
                 values[arg] = "VA"
+            elif getattr(converter, "items", None):  # <any(csv, xlsx):fmt>
+                values[arg] = sorted(converter.items)[0]
             else:
                 values[arg] = "x"
         with app.test_request_context():

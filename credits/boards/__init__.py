@@ -1,0 +1,1 @@
+"""Boards and honour: leaderboards, scheme policies, stars and badges, period close, kiosk."""
