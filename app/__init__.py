@@ -17,10 +17,13 @@ from app import (
     evidence,
     extensions,
     i18n,
+    integrity,
     ledger,
     notice,
     passbook,
+    proposals,
     record,
+    region,
     review,
     roster,
     rules,
@@ -44,6 +47,9 @@ BLUEPRINTS = (
     evidence,
     cards,
     passbook,
+    region,
+    integrity,
+    proposals,
 )
 
 

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from werkzeug.wrappers import Response
 
 from app.extensions import db
-from credits import cards, passbook
+from credits import cards, passbook, proposals
 from credits.cards import CardStatus
 from credits.documents.passbook import print_passbook
 from credits.errors import DomainError
@@ -58,6 +58,7 @@ def show(token: str) -> tuple[str, int, dict[str, str]]:
             pb=book,
             token=token,
             can_object="notice.object" in current_app.view_functions,
+            proposals=proposals.for_household(db.session, result.household),
         ),
         200,
         PRIVATE_HEADERS,
