@@ -8,7 +8,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,11 +23,13 @@ from app import create_app
 from app.extensions import db
 from credits import users as users_module
 from credits.db import Base, make_engine, make_session_factory
+from credits.ledger import append_entry, reverse_entry
 from credits.models import Household, Role, Rule, Scheme, User, Village
+from credits.notice import raise_objection
 from credits.rules import load_preset_into
 from credits.users import create_user
 from credits.villages import add_household, create_village, ensure_group
-from credits.workflow import ClaimInput, approve_claim, record_claim
+from credits.workflow import ClaimInput, approve_claim, ensure_account, record_claim
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -245,3 +247,97 @@ def web_other_world(app: Flask, web_world: VillageWorld) -> VillageWorld:
 def login(client: FlaskClient, user: User, password: str = PASSWORD) -> TestResponse:
     """Log a staff user in through the login form."""
     return client.post("/login", data={"username": user.username, "password": password})
+
+
+# ---- township view, integrity report, proposals (branch `township`) ----------------
+
+
+@dataclass
+class TownshipScenario:
+    """Two villages of 清溪镇 (VA, VC) and one of 白水镇 (VB) with known entries.
+
+    2026-11 in VA: awards +10 (h0), +5 (h0, later reversed), +5 (h1); deduction −5 (h2);
+    redemption of 3 points (h1). 2026-10 in VA: award +20 (h0). VC: award +10 (h0) and a
+    claim on notice with an open objection. VB: award +50 (h0), outside the township.
+    """
+
+    a: VillageWorld
+    c: VillageWorld
+    b: VillageWorld
+    admin: User  # township admin of 清溪镇
+    other_admin: User  # township admin of 白水镇
+
+
+def _post(
+    session: Session,
+    world: VillageWorld,
+    household: int,
+    kind: str,
+    points: int,
+    day: date,
+    category: str = "",
+    balance_only: bool = False,
+) -> credits.models.LedgerEntry:
+    account = ensure_account(session, world.households[household], world.scheme.id)
+    entry = append_entry(
+        session,
+        account,
+        kind=kind,
+        points=points,
+        score_delta=0 if balance_only else points,
+        balance_delta=points,
+        deed_date=day,
+        now=datetime.combine(day, datetime.min.time()).replace(hour=3),
+        category=category,
+        title=f"{category or kind} {points}",
+    )
+    session.commit()
+    return entry
+
+
+def build_township(session: Session) -> TownshipScenario:
+    a = build_village(session, "VA", "桃源村")
+    c = build_village(session, "VC", "梨园村")
+    b = build_village(session, "VB", "杏花村", township="白水镇")
+    _post(session, a, 0, "award", 20, date(2026, 10, 8), "孝老爱亲")
+    _post(session, a, 0, "award", 10, date(2026, 11, 5), "孝老爱亲")
+    undone = _post(session, a, 0, "award", 5, date(2026, 11, 10), "邻里互助")
+    _post(session, a, 1, "award", 5, date(2026, 11, 12), "邻里互助")
+    _post(session, a, 2, "deduction", -5, date(2026, 11, 15), "扣分")
+    _post(session, a, 1, "redemption", -3, date(2026, 11, 16), balance_only=True)
+    reverse_entry(
+        session,
+        actor=a.users["reviewer"],
+        entry_id=undone.id,
+        reason="重复记分",
+        now=datetime(2026, 11, 18, 2, 0),
+    )
+    _post(session, c, 0, "award", 10, date(2026, 11, 6), "志愿服务")
+    held = new_claim(session, c, household=1, approve_by="reviewer")
+    raise_objection(
+        session,
+        claim_id=held.id,
+        name="王五",
+        contact="",
+        reason="没有这回事",
+        now=NOW + timedelta(hours=1),
+    )
+    _post(session, b, 0, "award", 50, date(2026, 11, 7), "孝老爱亲")
+    admin = create_user(
+        session,
+        username="qx-admin",
+        password=PASSWORD,
+        role=Role.TOWNSHIP_ADMIN,
+        display_name="清溪镇管理员",
+        region_id=a.village.region_id,
+    )
+    other = create_user(
+        session,
+        username="bs-admin",
+        password=PASSWORD,
+        role=Role.TOWNSHIP_ADMIN,
+        display_name="白水镇管理员",
+        region_id=b.village.region_id,
+    )
+    session.commit()
+    return TownshipScenario(a, c, b, admin, other)

@@ -108,7 +108,11 @@ def apply(conn: Connection, entries: Iterable[EntryFacts]) -> None:
         ins = _insert(conn, VillagePeriodHousehold.__table__).values(
             village_id=village_id, period=key, household_id=household_id
         )
-        if conn.execute(ins.on_conflict_do_nothing()).rowcount == 1:
+        # RETURNING tells a new marker apart (rowcount is -1 on some drivers).
+        ins = ins.on_conflict_do_nothing().returning(
+            VillagePeriodHousehold.__table__.c.household_id
+        )
+        if conn.execute(ins).first() is not None:
             new_active[(village_id, key)] += 1
     table = VillagePeriod.__table__
     for (village_id, key), row in sorted(periods.items()):

@@ -78,7 +78,7 @@ def participation_grid(
                 Household.active.is_(True),
             )
             .group_by(Household.village_id)
-        ).tuples()
+        ).all()  # type: ignore[arg-type]
     )
     keys = {keys_of_month(m)[0]: m for m in months}
     rates: dict[tuple[int, int], float] = defaultdict(float)

@@ -25,7 +25,7 @@ from credits.text import COMPOUND_SURNAMES
 MIN_COUNT = 3  # fewer awards (or reviews) than this: too few to flag or to compare with
 FACTOR = 2.0  # flagged above twice the others' median …
 FLOOR = 0.15  # … and at least 15 percentage points above it
-APPROVAL_GAP = 0.25  # a reviewer's approval rate this far from the others' median
+APPROVAL_GAP = 0.3  # a reviewer's approval rate this far from the others' median
 WORK_START, WORK_END = 8, 18  # village-local working hours, Monday to Friday
 RECORDER_METRICS = ("top5_share", "kin_share", "off_hours_share", "undone_share")
 REVIEWER_METRICS = ("kin_share",)
@@ -181,9 +181,9 @@ def build_report(session: Session, actor: User, village_id: int, period: Period)
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
     own_homes = [u.household_id for u in users.values() if u.household_id]
     groups = dict(
-        session.execute(select(Household.id, Household.group_id).where(Household.id.in_(own_homes)))
-        .tuples()
-        .all()
+        session.execute(
+            select(Household.id, Household.group_id).where(Household.id.in_(own_homes))
+        ).all()  # type: ignore[arg-type]
     )
     recorders: dict[int, RecorderRow] = {}
     reviewers: dict[int, ReviewerRow] = {}

@@ -129,7 +129,7 @@ def _scope_villages(session: Session, actor: User) -> list[tuple[int, str, str, 
             select(Village.id, Village.code, Village.name, Region.name)
             .join(Region, Region.id == Village.region_id)
             .where(Village.id.in_(scope))
-        ).tuples()
+        ).all()  # type: ignore[arg-type]
     )
 
 
