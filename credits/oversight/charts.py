@@ -55,9 +55,11 @@ def category_months(session: Session, actor: User, year: int) -> CategoryMonths:
         .group_by(VillagePeriodStat.period, VillagePeriodStat.category)
     )
     points = {(int(p), c or ""): int(s or 0) for p, c, s in rows}
-    categories = sorted(
-        {c for _, c in points}, key=lambda c: -sum(v for (_, cc), v in points.items() if cc == c)
-    )
+    totals: dict[str, int] = defaultdict(int)
+    for (_, category), value in points.items():
+        totals[category] += value
+    # Largest first; a category with nothing awarded (deductions) gets no colour.
+    categories = sorted((c for c, v in totals.items() if v > 0), key=lambda c: (-totals[c], c))
     return CategoryMonths(months, categories, points)
 
 
@@ -194,7 +196,8 @@ def participation_chart(grid: ParticipationGrid, title: str, limit: int = 30) ->
         )
     for r, (vid, name) in enumerate(villages):
         y = height - head - (r + 1) * cell_h
-        d.add(String(left - 6, y + 6, name[:8], fontName=FONT, fontSize=12, textAnchor="end"))
+        # Anchored at the start: reportlab measures CJK text with a Latin font's widths.
+        d.add(String(4, y + 6, name[:8], fontName=FONT, fontSize=12))
         for i, month in enumerate(grid.months):
             rate = grid.rates.get((vid, month), 0.0)
             shade = HexColor(_shade(rate))
