@@ -75,8 +75,37 @@ def effects(e: EntryFacts) -> dict[str, int]:
     return d
 
 
-def _insert(conn: Connection, table: Any) -> Any:
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+_STATEMENTS: dict[str, tuple[Any, Any, Any]] = {}
+
+
+def _statements(dialect: str) -> tuple[Any, Any, Any]:
+    """The three upserts, built once per dialect so SQLAlchemy compiles them once."""
+    if dialect not in _STATEMENTS:
+        module: Any = postgresql if dialect == "postgresql" else sqlite
+        marker_table = VillagePeriodHousehold.__table__
+        marker = (
+            module.insert(marker_table)
+            .on_conflict_do_nothing()
+            .returning(marker_table.c.household_id)  # tells a new marker apart
+        )
+        table = VillagePeriod.__table__
+        ins = module.insert(table)
+        counters = (*PERIOD_FIELDS, "households_active")
+        period = ins.on_conflict_do_update(
+            index_elements=["village_id", "period"],
+            set_={
+                **{n: table.c[n] + ins.excluded[n] for n in counters},
+                "last_posted_at": ins.excluded.last_posted_at,
+            },
+        )
+        stat_table = VillagePeriodStat.__table__
+        ins = module.insert(stat_table)
+        stat = ins.on_conflict_do_update(
+            index_elements=["village_id", "scheme_id", "period", "category"],
+            set_={n: stat_table.c[n] + ins.excluded[n] for n in STAT_FIELDS},
+        )
+        _STATEMENTS[dialect] = (marker, period, stat)
+    return _STATEMENTS[dialect]
 
 
 def apply(conn: Connection, entries: Iterable[EntryFacts]) -> None:
@@ -103,39 +132,26 @@ def apply(conn: Connection, entries: Iterable[EntryFacts]) -> None:
             stat = stats[(e.village_id, e.scheme_id, e.period, e.category)]
             for name in STAT_FIELDS:
                 stat[name] += moved[name]
+    marker_stmt, period_stmt, stat_stmt = _statements(conn.dialect.name)
     new_active: dict[tuple[int, str], int] = defaultdict(int)
     for village_id, key, household_id in sorted(markers):
-        ins = _insert(conn, VillagePeriodHousehold.__table__).values(
-            village_id=village_id, period=key, household_id=household_id
-        )
-        # RETURNING tells a new marker apart (rowcount is -1 on some drivers).
-        ins = ins.on_conflict_do_nothing().returning(
-            VillagePeriodHousehold.__table__.c.household_id
-        )
-        if conn.execute(ins).first() is not None:
+        params = {"village_id": village_id, "period": key, "household_id": household_id}
+        if conn.execute(marker_stmt, params).first() is not None:
             new_active[(village_id, key)] += 1
-    table = VillagePeriod.__table__
     for (village_id, key), row in sorted(periods.items()):
-        values = {**row, "households_active": new_active[(village_id, key)]}
-        ins = _insert(conn, table).values(
-            village_id=village_id, period=key, last_posted_at=last[(village_id, key)], **values
-        )
-        updates: dict[str, Any] = {n: table.c[n] + ins.excluded[n] for n in values}
-        updates["last_posted_at"] = ins.excluded.last_posted_at
         conn.execute(
-            ins.on_conflict_do_update(index_elements=["village_id", "period"], set_=updates)
+            period_stmt,
+            {
+                "village_id": village_id,
+                "period": key,
+                "last_posted_at": last[(village_id, key)],
+                "households_active": new_active[(village_id, key)],
+                **row,
+            },
         )
-    stat_table = VillagePeriodStat.__table__
     for (village_id, scheme_id, month, category), stat in sorted(stats.items()):
-        ins = _insert(conn, stat_table).values(
-            village_id=village_id, scheme_id=scheme_id, period=month, category=category, **stat
-        )
-        conn.execute(
-            ins.on_conflict_do_update(
-                index_elements=["village_id", "scheme_id", "period", "category"],
-                set_={n: stat_table.c[n] + ins.excluded[n] for n in stat},
-            )
-        )
+        params = {"village_id": village_id, "scheme_id": scheme_id, "period": month}
+        conn.execute(stat_stmt, {**params, "category": category, **stat})
 
 
 def _facts(entry: Any) -> EntryFacts:
