@@ -7,11 +7,19 @@ from conftest import build_township
 from sqlalchemy import select
 
 from credits.errors import PermissionDenied, ValidationError
-from credits.models import VillagePeriod, VillagePeriodHousehold, VillagePeriodStat
+from credits.models import (
+    Role,
+    Village,
+    VillagePeriod,
+    VillagePeriodHousehold,
+    VillagePeriodStat,
+)
 from credits.oversight import aggregates, exports
 from credits.oversight.charts import category_months
 from credits.oversight.periods import parse_period
 from credits.oversight.township import township_table
+from credits.users import create_user
+from credits.villages import create_village
 
 
 @pytest.fixture
@@ -141,3 +149,23 @@ def test_the_export_reads_back_with_the_numbers_of_the_page(session, town):
     assert by_code["VA"][15] == "2026-11-18"  # last activity, ISO
     text = exports.to_csv([("2026-11", headers, rows)])
     assert text.startswith("\ufeff") and "2026-11-18" in text
+
+
+def test_a_county_admin_sees_every_township_below(session, town):
+    create_village(session, township="河口镇", name="河口村", code="VK", county="青山县")
+    county = session.get(Village, session.scalar(select(Village.id).where(Village.code == "VK")))
+    county_id = county.region.parent_id
+    qingxi = town.a.village.region  # move 清溪镇 under 青山县 too
+    qingxi.parent_id = county_id
+    qingxi.path = f"{county.region.parent.path}{qingxi.id}/"
+    admin = create_user(
+        session,
+        username="qs-admin",
+        password="secret-pass-1",
+        role=Role.COUNTY_ADMIN,
+        display_name="青山县",
+        region_id=county_id,
+    )
+    session.commit()
+    table = township_table(session, admin, parse_period("2026-11"))
+    assert sorted(r.code for r in table.all_rows) == ["VA", "VC", "VK"]  # not 白水镇's VB
