@@ -7,7 +7,7 @@ Builds villages of one township in a scratch database (a temporary SQLite file b
 with --url the database is EMPTIED first — never point it at real data), posts entries
 through append_entry (so the aggregates are kept by the posting hook, as in production),
 then times the township table (all villages, one page of 100) with both charts for a
-month and for a year, in three set-ups: 100 villages × E entries, 100 villages × 10·E
+month and for a year (best of 9; on PostgreSQL after VACUUM ANALYZE, as autovacuum would), in three set-ups: 100 villages × E entries, 100 villages × 10·E
 entries, and 1,000 villages × E entries. Times on this machine are noisy: compare the
 ratios measured in one run.
 """
@@ -117,7 +117,7 @@ def view(session, admin, key: str) -> None:
     session.rollback()  # end the read transaction, as a request does
 
 
-def timed(fn, repeat: int = 5) -> float:
+def timed(fn, repeat: int = 9) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
@@ -136,6 +136,11 @@ def scenario(url: str, villages: int, households: int, per_village: int) -> dict
     admin = create_user(session, username="bench-admin", password="bench-pass-1",
                         role=Role.TOWNSHIP_ADMIN, display_name="基准", region_id=region.id)
     session.commit()
+    if engine.dialect.name == "postgresql":
+        # Each upsert leaves a dead row version behind; autovacuum clears them in a running
+        # system, so measure the steady state rather than the minutes after a bulk load.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     result = {
         "entries": villages * per_village,
         "post_per_s": villages * per_village / seconds,

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, SHOTS, TABLET, live_server
+from browser_support import CHROMIUM, CHROMIUM_ARGS, PHONE, SHOTS, TABLET, live_server
 from conftest import PASSWORD, _post, build_township, build_village, new_claim
 from playwright.sync_api import expect, sync_playwright
 
 from app.extensions import db
-from credits.models import Role
+from credits import cards
+from credits.models import Household, Role
 from credits.users import create_user
 from credits.villages import add_household
 from credits.workflow import approve_claim, post_due, reject_claim
@@ -126,3 +127,23 @@ def test_township_view_and_integrity_report_in_the_browser(server, browser, size
     expect(page.locator("td.flagged").first).to_be_visible()
     page.screenshot(path=str(SHOTS / f"integrity-{name}.png"), full_page=True)
     context.close()
+
+
+def test_a_villager_proposes_a_deed_on_a_phone_without_javascript(app, browser, web_world):
+    with app.app_context():
+        token = cards.token_for(db.session.get(Household, web_world.households[0].id))
+    with live_server(app) as url:
+        context = browser.new_context(viewport=PHONE, java_script_enabled=False, locale="zh-CN")
+        page = context.new_page()
+        page.goto(f"{url}/c/{token}")
+        page.locator("#pb-proposals a.btn").click()
+        expect(page.locator("h1")).to_have_text("申报好人好事")
+        page.select_option("#rule", str(web_world.rule("JY01").id))
+        page.fill("#note", "在村口拾到钱包，已交还失主")
+        page.fill("#phone", "13812345678")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "proposal-phone.png"), full_page=True)
+        page.click("button[type=submit]")
+        expect(page.locator("#pb-proposals")).to_contain_text("等待录入员处理")
+        assert "13812345678" not in page.content()
+        context.close()
