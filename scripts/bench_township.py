@@ -7,9 +7,9 @@ Builds villages of one township in a scratch database (a temporary SQLite file b
 with --url the database is EMPTIED first — never point it at real data), posts entries
 through append_entry (so the aggregates are kept by the posting hook, as in production),
 then times the township table (all villages, one page of 100) with both charts for a
-month and for a year (best of 9; on PostgreSQL after VACUUM ANALYZE, as autovacuum would), in three set-ups: 100 villages × E entries, 100 villages × 10·E
-entries, and 1,000 villages × E entries. Times on this machine are noisy: compare the
-ratios measured in one run.
+month and for a year (best of 9; on PostgreSQL after VACUUM ANALYZE, as autovacuum would),
+in three set-ups: 100 villages × E entries, 100 villages × 10·E entries, and 1,000
+villages × E entries. Times on this machine are noisy: compare the ratios of one run.
 """
 
 from __future__ import annotations
