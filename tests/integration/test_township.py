@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 from conftest import build_township
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from credits.errors import PermissionDenied, ValidationError
+from credits.ledger import append_entry
 from credits.models import (
     Role,
     Village,
@@ -20,6 +23,7 @@ from credits.oversight.periods import parse_period
 from credits.oversight.township import township_table
 from credits.users import create_user
 from credits.villages import create_village
+from credits.workflow import ensure_account
 
 
 @pytest.fixture
@@ -169,3 +173,23 @@ def test_a_county_admin_sees_every_township_below(session, town):
     session.commit()
     table = township_table(session, admin, parse_period("2026-11"))
     assert sorted(r.code for r in table.all_rows) == ["VA", "VC", "VK"]  # not 白水镇's VB
+
+
+def test_a_posting_rolled_back_leaves_the_aggregates_as_they_were(session, world):
+    account = ensure_account(session, world.households[0], world.scheme.id)
+    session.commit()
+    append_entry(
+        session,
+        account,
+        kind="award",
+        points=10,
+        score_delta=10,
+        balance_delta=10,
+        deed_date=date(2026, 11, 3),
+        now=datetime(2026, 11, 3, 2),
+        category="孝老爱亲",
+    )
+    assert session.scalar(select(func.count()).select_from(VillagePeriod)) == 4  # seen in-flight
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(VillagePeriod)) == 0
+    assert session.scalar(select(func.count()).select_from(VillagePeriodHousehold)) == 0
