@@ -23,11 +23,14 @@ from app import (
     extensions,
     i18n,
     inputs,
+    integrity,
     ledger,
     notice,
     passbook,
+    proposals,
     public_ledger,
     record,
+    region,
     review,
     roster,
     rules,
@@ -59,6 +62,9 @@ BLUEPRINTS = (
     public_ledger,
     shop,
     boards,
+    region,
+    integrity,
+    proposals,
 )
 
 

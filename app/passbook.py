@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from werkzeug.wrappers import Response
 
 from app.extensions import db
-from credits import cards, passbook
+from credits import cards, passbook, proposals
 from credits.cards import CardStatus
 
 bp = Blueprint("passbook", __name__, cli_group=None)
@@ -50,6 +50,7 @@ def show(token: str) -> tuple[str, int, dict[str, str]]:
             pb=book,
             token=token,
             can_object="notice.object" in current_app.view_functions,
+            proposals=proposals.for_household(db.session, result.household),
         ),
         200,
         PRIVATE_HEADERS,

@@ -12,6 +12,7 @@ from app.scope import owned
 from credits import queries
 from credits.access import Permission, has_permission, visible_villages
 from credits.models import Scheme, Village
+from credits.oversight.integrity import may_read as may_read_integrity
 from credits.rules import rules_by_category
 from credits.shop.reconciliation import outrun_villages
 
@@ -65,6 +66,10 @@ def _admin_links() -> list[tuple[str, str]]:
         links.append((_("Staff accounts"), url_for("users.index")))
     if has_permission(current_user, Permission.AUDIT):
         links.append((_("Audit log"), url_for("admin.audit")))
+    if has_permission(current_user, Permission.RECORD):
+        links.append((_("Villagers' proposals"), url_for("proposals.queue")))
+    if may_read_integrity(db.session, current_user, g.village.id):
+        links.append((_("Integrity report"), url_for("integrity.index")))
     if has_permission(current_user, Permission.PRINT):
         links.append((_("Print household cards"), url_for("cards.index")))
         links.append((_("Print the notice sheet"), url_for("notice.sheet")))

@@ -8,7 +8,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,20 @@ from app import create_app
 from app.extensions import db
 from credits import users as users_module
 from credits.db import Base, make_engine, make_session_factory, reading
-from credits.ledger import verify
+from credits.ledger import append_entry, verify
 from credits.models import ClaimState, Household, Role, Rule, Scheme, User, Village
+from credits.objections import raise_objection
 from credits.rules import load_preset_into
 from credits.users import create_user
 from credits.villages import add_household, create_village, ensure_group
-from credits.workflow import ClaimInput, approve_claim, post_claim, propose_correction, record_claim
+from credits.workflow import (
+    ClaimInput,
+    approve_claim,
+    ensure_account,
+    post_claim,
+    propose_correction,
+    record_claim,
+)
 
 BASE_PG_URL = os.environ.get("TEST_DATABASE_URL")
 # Under pytest-xdist each worker (gw0, gw1, …) has a database of its own: <db>_gw0, …
@@ -359,3 +367,108 @@ def correct_entry(
     )
     assert reversal is not None
     return reversal
+
+
+# ---- township view, integrity report, proposals (branch `township`) ----------------
+
+
+@dataclass
+class TownshipScenario:
+    """Two villages of 清溪镇 (VA, VC) and one of 白水镇 (VB) with known entries.
+
+    2026-11 in VA: awards +10 (h0), +5 (h0, later reversed), +5 (h1); deduction −5 (h2);
+    redemption of 3 points (h1). 2026-10 in VA: award +20 (h0). VC: award +10 (h0) and a
+    claim on notice with an open objection. VB: award +50 (h0), outside the township.
+    """
+
+    a: VillageWorld
+    c: VillageWorld
+    b: VillageWorld
+    admin: User  # township admin of 清溪镇
+    other_admin: User  # township admin of 白水镇
+
+
+def _post(
+    session: Session,
+    world: VillageWorld,
+    household: int,
+    kind: str,
+    points: int,
+    day: date,
+    category: str = "",
+    balance_only: bool = False,
+) -> credits.models.LedgerEntry:
+    account = ensure_account(session, world.households[household], world.scheme.id)
+    entry = append_entry(
+        session,
+        account,
+        kind=kind,
+        points=points,
+        score_delta=0 if balance_only else points,
+        balance_delta=points,
+        deed_date=day,
+        now=datetime.combine(day, datetime.min.time()).replace(hour=3),
+        category=category,
+        title=f"{category or kind} {points}",
+    )
+    session.commit()
+    return entry
+
+
+def build_township(session: Session) -> TownshipScenario:
+    a = build_village(session, "VA", "桃源村")
+    c = build_village(session, "VC", "梨园村")
+    b = build_village(session, "VB", "杏花村", township="白水镇")
+    _post(session, a, 0, "award", 20, date(2026, 10, 8), "孝老爱亲")
+    _post(session, a, 0, "award", 10, date(2026, 11, 5), "孝老爱亲")
+    undone = _post(session, a, 0, "award", 5, date(2026, 11, 10), "邻里互助")
+    _post(session, a, 1, "award", 5, date(2026, 11, 12), "邻里互助")
+    _post(session, a, 2, "deduction", -5, date(2026, 11, 15), "扣分")
+    _post(session, a, 1, "redemption", -3, date(2026, 11, 16), balance_only=True)
+    # A correction as the workflow posts it: a reversal entry naming the entry it undoes.
+    append_entry(
+        session,
+        ensure_account(session, a.households[0], a.scheme.id),
+        kind="reversal",
+        points=-undone.points,
+        score_delta=-undone.score_delta,
+        balance_delta=-undone.balance_delta,
+        deed_date=undone.deed_date,
+        now=datetime(2026, 11, 18, 2, 0),
+        category=undone.category,
+        title=undone.title,
+        reason="重复记分",
+        reverses_id=undone.id,
+        recorded_by_id=a.users["reviewer"].id,
+        approved_by_id=a.users["admin"].id,
+    )
+    session.commit()
+    _post(session, c, 0, "award", 10, date(2026, 11, 6), "志愿服务")
+    held = new_claim(session, c, household=1, approve_by="reviewer")
+    raise_objection(
+        session,
+        claim_id=held.id,
+        name="王五",
+        contact="",
+        reason="没有这回事",
+        now=NOW + timedelta(hours=1),
+    )
+    _post(session, b, 0, "award", 50, date(2026, 11, 7), "孝老爱亲")
+    admin = create_user(
+        session,
+        username="qx-admin",
+        password=PASSWORD,
+        role=Role.TOWNSHIP_ADMIN,
+        display_name="清溪镇管理员",
+        region_id=a.village.region_id,
+    )
+    other = create_user(
+        session,
+        username="bs-admin",
+        password=PASSWORD,
+        role=Role.TOWNSHIP_ADMIN,
+        display_name="白水镇管理员",
+        region_id=b.village.region_id,
+    )
+    session.commit()
+    return TownshipScenario(a, c, b, admin, other)

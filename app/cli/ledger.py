@@ -15,6 +15,7 @@ from credits import ledger, workflow
 from credits.errors import DomainError
 from credits.i18n import N_, gettext
 from credits.ledger.witness import witness as pull_witness
+from credits.oversight import aggregates
 
 KINDS = {
     "chain": N_("chain"),
@@ -131,4 +132,13 @@ def witness(url: str, store: Path | None, timeout: float) -> None:
         sys.exit(1)
 
 
-COMMANDS = (post_due, verify_ledger, rebuild_balances, witness)
+@click.command("rebuild-stats")
+@with_appcontext
+def rebuild_stats() -> None:
+    """Recompute the township aggregates from the ledger (after a restore, say)."""
+    with db.session.begin():
+        count = aggregates.rebuild(db.session.connection())
+    say(N_("Township aggregates rebuilt from %(n)s ledger entries."), n=count)
+
+
+COMMANDS = (post_due, verify_ledger, rebuild_balances, witness, rebuild_stats)

@@ -14,6 +14,13 @@ from credits.models.claim import Claim, ClaimKind, ClaimState, Objection, Object
 from credits.models.evidence import Evidence
 from credits.models.household import Household, Member
 from credits.models.ledger import Balance, ChainHead, EntryKind, LedgerEntry, PeriodTotal
+from credits.models.oversight import (
+    Proposal,
+    ProposalState,
+    VillagePeriod,
+    VillagePeriodHousehold,
+    VillagePeriodStat,
+)
 from credits.models.region import Group, Region, Village
 from credits.models.scheme import Account, Rule, RuleVersion, Scheme
 from credits.models.shop import (
@@ -58,6 +65,8 @@ __all__ = [
     "RedemptionLine",
     "RedemptionPayment",
     "RedemptionState",
+    "Proposal",
+    "ProposalState",
     "Region",
     "Role",
     "Rule",
@@ -73,4 +82,11 @@ __all__ = [
     "SchemePolicy",
     "User",
     "Village",
+    "VillagePeriod",
+    "VillagePeriodHousehold",
+    "VillagePeriodStat",
 ]
+
+# The township aggregates follow every posting through a flush hook; importing the
+# models must register it, or a script that posts would leave the aggregates behind.
+from credits.oversight import aggregates as _aggregates  # noqa: E402,F401

@@ -20,7 +20,7 @@ from app.extensions import db
 from credits.boards.closing import close_period
 from credits.boards.kiosk import create_link
 from credits.db import Base
-from credits.models import Evidence, Objection, Role
+from credits.models import Evidence, Objection, Proposal, Role
 from credits.users import create_user
 from credits.villages import add_household, ensure_group
 from credits.workflow import post_due
@@ -90,6 +90,15 @@ def villages(app, web_world, web_other_world):
                 claim_id=noticed.id,
                 name=SECRET_NAME,
                 reason="不属实",
+            )
+        )
+        s.add(
+            Proposal(
+                village_id=b.village.id,
+                household_id=b.households[0].id,
+                rule_id=b.rule("JY01").id,
+                deed_date=NOW.date(),
+                note=SECRET_NAME,
             )
         )
         s.commit()

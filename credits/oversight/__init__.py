@@ -1,0 +1,1 @@
+"""Oversight for townships and counties: village aggregates, the township table, integrity."""
