@@ -72,6 +72,9 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         REDIS_URL=os.environ.get("REDIS_URL", ""),
         # Failed logins allowed before the address waits (per account, and in all).
         LOGIN_FAILURES_PER_ACCOUNT=os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes"),
+        # Unknown card tokens from one address (someone guessing), and objections sent.
+        CARD_FAILURES_PER_ADDRESS=os.environ.get("CARD_FAILURES_PER_ADDRESS", "30 per 10 minutes"),
+        OBJECTIONS_PER_ADDRESS=os.environ.get("OBJECTIONS_PER_ADDRESS", "20 per hour"),
         LOGIN_FAILURES_PER_ADDRESS=os.environ.get(
             "LOGIN_FAILURES_PER_ADDRESS", "10 per 15 minutes"
         ),

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.scope import owned, require_permission
 from app.web import client_ip, translate_error
 from credits import notice, objections, queries
@@ -301,6 +301,9 @@ def public(village_code: str) -> str:
     f"/p/<village_code>/notice/claims/<{ID}:claim_id>/object",
     methods=["GET", "POST"],
     endpoint="object",
+)
+@limiter.limit(
+    lambda: current_app.config["OBJECTIONS_PER_ADDRESS"], methods=["POST"], scope="objection"
 )
 def object_form(village_code: str, claim_id: int) -> Response | tuple[str, int]:
     """Let anyone object to a claim on notice: name, how to reach them, the reason."""

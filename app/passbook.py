@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.extensions import db, limiter
 from credits import cards, passbook, proposals
 from credits.cards import CardStatus
 
@@ -26,6 +26,11 @@ def show_upper_case(token: str) -> Response:
 
 
 @bp.get("/c/<token>")
+@limiter.limit(
+    lambda: current_app.config["CARD_FAILURES_PER_ADDRESS"],
+    deduct_when=lambda response: response.status_code == 404,
+    scope="card-guess",
+)
 def show(token: str) -> tuple[str, int, dict[str, str]]:
     """Show a household's passbook, or say why this card opens nothing."""
     result = cards.resolve(db.session, token)

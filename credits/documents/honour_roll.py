@@ -238,11 +238,11 @@ def _footer(canvas: Canvas, lay: Layout, data: ClosedBoard, url: str, locale: st
     draw_text(canvas, x0, y0 + size * 2.2, committee, size, bold=True)
     draw_text(canvas, x0, y0 + size * 0.6, format_date(data.closed_on, locale), size)
     canvas.setFillColor(GREY)
+    # The head at closing, as every printout shows it: #1234 · 3F9A-1C2B-77D0-E5A1.
     code = gettext(
-        "Ledger check code %(code)s (entry %(seq)s)",
+        "Ledger check code %(code)s",
         locale,
-        code=data.closed.head_code,
-        seq=data.closed.head_seq,
+        code=f"#{data.closed.head_seq} · {data.closed.head_code}",
     )
     draw_text(
         canvas,
