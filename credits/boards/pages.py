@@ -20,6 +20,7 @@ from credits.i18n import N_, gettext
 from credits.models import ClosedPeriod, Group, Household, Rule, Scheme, Village
 from credits.queries import groups_of, schemes_of
 from credits.rules import rules_by_category
+from credits.shop.catalogue import NewStock, newest_stock
 
 MAX_ID = 2**31 - 1  # anything larger is no row of ours (and would overflow PostgreSQL)
 MAX_TEXT = 50
@@ -231,21 +232,23 @@ class Kiosk:
     index: int
     count: int
     awards: list[RecentAward]
+    new_stock: list[NewStock] = field(default_factory=list)  # the shop's latest arrivals
 
 
 def kiosk(session: Session, village: Village, *, today: date, index: int) -> Kiosk:
     """The kiosk's slide `index` (of month and year boards per scheme) and the latest awards."""
     plan = [(s, kind) for s in schemes_of(session, village.id) for kind in ("month", "year")]
     awards = recent_awards(session, village.id)
+    arrivals = newest_stock(session, village.id)
     if not plan:
-        return Kiosk(village, None, 0, 0, awards)
+        return Kiosk(village, None, 0, 0, awards, arrivals)
     index = index % len(plan)
     scheme, kind = plan[index]
     policy = load_policy(session, scheme)
     spec = current_spec(kind, today)
     full = board(session, village.id, scheme.id, spec, policy, today=today)
     slide = Slide(kind, scheme, spec, red_board(full, policy, top=8))
-    return Kiosk(village, slide, index, len(plan), awards)
+    return Kiosk(village, slide, index, len(plan), awards, arrivals)
 
 
 def certificate_data(

@@ -32,6 +32,7 @@ TOWNSHIP_HEADERS = (
     N_("Redemptions"),
     N_("Points redeemed"),
     N_("Points outstanding"),
+    N_("Shelf value in points"),
     N_("Open objections"),
     N_("Last activity"),
 )
@@ -94,6 +95,7 @@ def village_cells(row: VillageRow) -> list[Cell]:
         row.redemptions,
         row.points_redeemed,
         row.outstanding,
+        row.shelf_points if row.has_shop else None,
         row.open_objections,
         iso_day(row.last_activity),
     ]

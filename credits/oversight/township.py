@@ -27,6 +27,7 @@ from credits.models import (
 from credits.models.user import REGION_ROLES
 from credits.oversight.periods import ALL, Period
 from credits.paging import Page
+from credits.shop.reconciliation import shelf_points
 
 PER_PAGE = 100
 MAX_PER_PAGE = 500
@@ -44,6 +45,7 @@ COLUMNS: dict[str, str] = {
     "redemptions": N_("Redemptions"),
     "points_redeemed": N_("Points redeemed"),
     "outstanding": N_("Points outstanding"),
+    "shelf_points": N_("Shelf value in points"),
     "open_objections": N_("Open objections"),
     "last_activity": N_("Last activity"),
 }
@@ -65,6 +67,8 @@ class VillageRow:
     redemptions: int = 0
     points_redeemed: int = 0
     outstanding: int = 0
+    shelf_points: int = 0  # what the shop's stock can honour, at the village's points rate
+    has_shop: bool = False  # stock ever moved (no shop, no shelf to compare with)
     open_objections: int = 0
     last_activity: datetime | None = None
     rank: int = 0
@@ -73,6 +77,11 @@ class VillageRow:
     def participation(self) -> float:
         """Share of households with at least one posted award in the period (0..1)."""
         return self.active / self.households if self.households else 0.0
+
+    @property
+    def outruns(self) -> bool:
+        """The points outstanding exceed what the shelf can honour (积分不值钱 looms)."""
+        return self.has_shop and self.outstanding > self.shelf_points
 
     @property
     def per_household(self) -> float:
@@ -176,6 +185,8 @@ def village_rows(session: Session, actor: User, period: Period) -> list[VillageR
         .group_by(Objection.village_id)
     ):
         rows[vid].open_objections = int(count)
+    for vid, shelf in shelf_points(session, list(rows)).items():
+        rows[vid].shelf_points, rows[vid].has_shop = shelf, True
     result = list(rows.values())
     rank_villages(result)
     return result
@@ -194,6 +205,7 @@ def total_of(rows: list[VillageRow], name: str) -> VillageRow:
             "redemptions",
             "points_redeemed",
             "outstanding",
+            "shelf_points",
             "open_objections",
         ):
             setattr(total, attr, getattr(total, attr) + getattr(row, attr))
@@ -201,6 +213,7 @@ def total_of(rows: list[VillageRow], name: str) -> VillageRow:
             not total.last_activity or row.last_activity > total.last_activity
         ):
             total.last_activity = row.last_activity
+        total.has_shop = total.has_shop or row.has_shop
     return total
 
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from credits import audit
@@ -15,7 +15,7 @@ from credits.db import utcnow
 from credits.errors import NotFound, ValidationError
 from credits.evidence import PhotoStore, clean_photo
 from credits.i18n import N_
-from credits.models import Scheme, ShopItem, User
+from credits.models import MoveKind, Scheme, ShopItem, StockMove, User
 from credits.shop.text import clean_text
 
 UNITS = ("袋", "瓶", "桶", "包", "盒", "块", "支", "条", "个", "件", "斤", "次")
@@ -185,3 +185,31 @@ def schemes_of(session: Session, village_id: int) -> list[Scheme]:
     return list(
         session.scalars(select(Scheme).where(Scheme.village_id == village_id).order_by(Scheme.id))
     )
+
+
+@dataclass(frozen=True)
+class NewStock:
+    """An item recently stocked, as the hall TV shows it."""
+
+    name: str
+    unit: str
+    price: int
+    stock: int
+
+
+def newest_stock(session: Session, village_id: int, limit: int = 3) -> list[NewStock]:
+    """The items most recently stocked in (入库) and still on the shelf, newest first."""
+    latest = (
+        select(StockMove.item_id, func.max(StockMove.created_at).label("at"))
+        .where(StockMove.village_id == village_id, StockMove.kind == MoveKind.IN)
+        .group_by(StockMove.item_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ShopItem, latest.c.at)
+        .join(latest, latest.c.item_id == ShopItem.id)
+        .where(ShopItem.village_id == village_id, ShopItem.active.is_(True), ShopItem.stock > 0)
+        .order_by(latest.c.at.desc(), ShopItem.id.desc())
+        .limit(limit)
+    ).all()
+    return [NewStock(item.name, item.unit, item.price, item.stock) for item, _at in rows]

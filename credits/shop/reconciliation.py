@@ -207,6 +207,27 @@ def coverage(session: Session, village: Village) -> tuple[int, int]:
     return int(outstanding or 0), int(shelf or 0) // settings.fen_per_point
 
 
+def shelf_points(session: Session, village_ids: list[int]) -> dict[int, int]:
+    """What each village's shelf can honour in points, for the villages that run a shop."""
+    if not village_ids:
+        return {}
+    shelf = dict(
+        session.execute(
+            select(StockMove.village_id, func.sum(StockMove.value_fen))
+            .where(StockMove.village_id.in_(village_ids))
+            .group_by(StockMove.village_id)
+        ).all()
+    )
+    rates = dict(
+        session.execute(
+            select(ShopSettings.village_id, ShopSettings.fen_per_point).where(
+                ShopSettings.village_id.in_(village_ids)
+            )
+        ).all()
+    )
+    return {v: int(value or 0) // rates.get(v, 100) for v, value in shelf.items()}
+
+
 def outrun_villages(session: Session, village_ids: list[int]) -> set[int]:
     """The villages whose outstanding points exceed what their shelf can honour (3 queries)."""
     if not village_ids:

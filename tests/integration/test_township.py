@@ -150,7 +150,7 @@ def test_the_export_reads_back_with_the_numbers_of_the_page(session, town):
     assert sheet[1][4:8] == [6, 3, 50.0, 25]  # the total row first
     by_code = {row[3]: row for row in sheet[2:]}
     assert by_code["VA"] == exports.village_cells(_rows(table)["VA"])
-    assert by_code["VA"][15] == "2026-11-18"  # last activity, ISO
+    assert by_code["VA"][-1] == "2026-11-18"  # last activity, ISO
     text = exports.to_csv([("2026-11", headers, rows)])
     assert text.startswith("\ufeff") and "2026-11-18" in text
 
@@ -193,3 +193,23 @@ def test_a_posting_rolled_back_leaves_the_aggregates_as_they_were(session, world
     session.rollback()
     assert session.scalar(select(func.count()).select_from(VillagePeriod)) == 0
     assert session.scalar(select(func.count()).select_from(VillagePeriodHousehold)) == 0
+
+
+def test_the_table_sets_points_outstanding_against_the_shelf(session, town):
+    """VA's shelf holds two bars of soap at 5 yuan (10 points at 1 yuan a point), VC none."""
+    from shop_support import stocked_item
+
+    stocked_item(
+        session, town.a.users["cashier"], town.a.village.id, quantity=2, unit_value_fen=500
+    )
+    rows = _rows(township_table(session, town.admin, parse_period("2026-11")))
+    va, vc = rows["VA"], rows["VC"]
+    assert (va.has_shop, va.shelf_points, va.outstanding) == (True, 10, 27)
+    assert va.outruns  # 27 points outstanding, 10 on the shelf
+    assert (vc.has_shop, vc.outruns) == (False, False)  # no shop, nothing to warn about
+    headers, cells = exports.township_sheet(
+        township_table(session, town.admin, parse_period("2026-11")), "zh_CN"
+    )
+    column = headers.index("货架可兑积分")
+    by_code = {row[3]: row for row in cells[1:]}
+    assert by_code["VA"][column] == 10 and by_code["VC"][column] is None

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from credits import cards
-from credits.boards.kiosk import token_for
+from credits.boards.kiosk import create_link, token_for
 from credits.boards.policies import Policy, save_policy
 from credits.models import AuditEvent, ClosedPeriod, KioskLink, SchemePolicy, Village
 
@@ -255,3 +255,23 @@ def test_honour_roll_command_prints_a_closed_period(app, client, scored, tmp_pat
         ]
     )
     assert result.exit_code == 0 and cert.read_bytes().startswith(b"%PDF")
+
+
+def test_the_kiosk_shows_the_shops_new_stock(app, client, scored) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
+    from shop_support import stocked_item
+
+    with app.app_context():
+        stocked_item(
+            db.session, scored.users["cashier"], scored.village.id, name="菜籽油", price=85
+        )
+        link = create_link(
+            db.session, actor=scored.users["admin"], village_id=scored.village.id, label="大厅"
+        )
+        db.session.commit()
+        url = f"/p/VA/kiosk/{token_for(scored.village, link)}"
+    tv = client.get(url).get_data(as_text=True)
+    assert "超市新到" in tv and "菜籽油" in tv and "85分" in tv
