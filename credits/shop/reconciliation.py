@@ -230,35 +230,17 @@ def shelf_points(session: Session, village_ids: list[int]) -> dict[int, int]:
 
 def outrun_villages(session: Session, village_ids: list[int]) -> set[int]:
     """The villages whose outstanding points exceed what their shelf can honour (3 queries)."""
-    if not village_ids:
+    shelf = shelf_points(session, village_ids)  # only villages that run a shop
+    if not shelf:
         return set()
     points = dict(
         session.execute(
             select(Balance.village_id, func.sum(Balance.balance))
-            .where(Balance.village_id.in_(village_ids))
+            .where(Balance.village_id.in_(list(shelf)))
             .group_by(Balance.village_id)
         ).all()
     )
-    shelf = dict(
-        session.execute(
-            select(StockMove.village_id, func.sum(StockMove.value_fen))
-            .where(StockMove.village_id.in_(village_ids))
-            .group_by(StockMove.village_id)
-        ).all()
-    )
-    rates = dict(
-        session.execute(
-            select(ShopSettings.village_id, ShopSettings.fen_per_point).where(
-                ShopSettings.village_id.in_(village_ids)
-            )
-        ).all()
-    )
-    # Only villages that run a shop: no stock ever moved means no shop to warn about.
-    return {
-        v
-        for v in village_ids
-        if v in shelf and int(points.get(v) or 0) > int(shelf[v] or 0) // rates.get(v, 100)
-    }
+    return {v for v, honoured in shelf.items() if int(points.get(v) or 0) > honoured}
 
 
 HEADERS = (
