@@ -26,7 +26,7 @@ def test_the_township_view_shows_its_own_villages_and_charts(client, town):
     text = page.get_data(as_text=True)
     assert "桃源村" in text and "梨园村" in text and "杏花村" not in text
     assert text.count("<svg") == 2
-    assert 'href="/v/VA/"' in text  # drill down to the village
+    assert 'href="/v/VA/boards"' in text  # drill down to the village's boards
 
 
 @pytest.mark.parametrize(
