@@ -8,6 +8,7 @@ from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale, gettext, to_user_timezone
 from flask_login import current_user
 
+from app.web import print_address
 from credits.access import Permission, has_permission
 from credits.i18n import N_
 
@@ -93,5 +94,6 @@ def template_context() -> dict[str, object]:
 def init_app(app: Flask) -> None:
     """Register the context processor and the Jinja filters."""
     app.context_processor(template_context)
+    app.add_template_global(print_address, "print_address")
     app.add_template_filter(zh_date, "zh_date")
     app.add_template_filter(signed, "signed")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from urllib.parse import urlsplit
+
+from flask import current_app, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from credits.errors import DomainError
 from credits.models import User
@@ -25,3 +28,27 @@ def home_url(user: User) -> str:
     if user.village is not None:
         return url_for("village.home", code=user.village.code)
     return url_for("village.index")
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
+
+
+def print_address() -> tuple[str, str | None]:
+    """The address QR codes on paper will carry, and a warning when phones cannot open it."""
+    base = str(current_app.config.get("BASE_URL") or "")
+    host = (urlsplit(base).hostname or "").lower()
+    here = (urlsplit(request.host_url).hostname or "").lower()
+    if host in LOOPBACK:
+        return base, _(
+            "BASE_URL is %(url)s, an address of this computer only: phones scanning the "
+            "printed codes will open nothing. Set BASE_URL to the address the village uses.",
+            url=base,
+        )
+    if host != here:
+        return base, _(
+            "The printed codes will point to %(url)s, but this page was opened at %(here)s. "
+            "Check that phones in the village can open %(url)s before printing.",
+            url=base,
+            here=request.host_url.rstrip("/"),
+        )
+    return base, None
