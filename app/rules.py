@@ -117,11 +117,23 @@ def active(rule_id: int) -> Response:
     """Retire a rule from recording, or bring it back."""
     require_permission(Permission.MANAGE)
     rule = owned(Rule, rule_id)
+    bring_back = request.form.get("active") == "1"
+    if not bring_back and request.form.get("confirm") != "1":
+        # Retiring takes a rule off every tablet: one tap is not enough.
+        flash(_("Tick the box to confirm that this rule is to be retired."), "error")
+        return redirect(url_for("rules.edit", rule_id=rule.id))
     set_rule_active(
-        db.session,
-        actor=current_user,
-        rule_id=rule.id,
-        active=request.form.get("active") == "1",
-        ip=client_ip(),
+        db.session, actor=current_user, rule_id=rule.id, active=bring_back, ip=client_ip()
     )
+    if bring_back:
+        flash(_("The rule %(title)s is back on the recording page.", title=rule.title), "success")
+    else:
+        flash(
+            _(
+                "The rule %(title)s is retired: it no longer shows on the recording page; "
+                "its history stays.",
+                title=rule.title,
+            ),
+            "success",
+        )
     return redirect(url_for("village.rules", scheme_id=rule.scheme_id))

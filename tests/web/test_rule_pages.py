@@ -69,6 +69,14 @@ def test_admin_adds_and_retires_a_rule(app, client, web_world):
         rule = db.session.scalar(select(Rule).where(Rule.title == "清理河道垃圾"))
         assert rule is not None and rule.active
         rule_id = rule.id
-    assert client.post(f"/v/VA/rules/{rule_id}/active", data={"active": "0"}).status_code == 302
+    # Retiring without ticking the confirmation changes nothing and says why.
+    unconfirmed = client.post(f"/v/VA/rules/{rule_id}/active", data={"active": "0"})
+    assert unconfirmed.status_code == 302 and unconfirmed.location.endswith("/edit")
+    assert "确认" in client.get(unconfirmed.location).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Rule, rule_id).active is True
+    retired = client.post(f"/v/VA/rules/{rule_id}/active", data={"active": "0", "confirm": "1"})
+    assert retired.status_code == 302
+    assert "已停用" in client.get(retired.location).get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Rule, rule_id).active is False
