@@ -151,9 +151,14 @@
     if (noteHint) noteHint.classList.toggle("is-required", !!deduction);
     var photoHint = $("[data-photo-hint]", form);
     if (photoHint) {
+      // Once a photo is chosen (or kept from an earlier try) the requirement is met.
+      var fileInput = $('[data-photos] input[type="file"]', form);
+      var hasPhoto = (fileInput && fileInput.files && fileInput.files.length > 0) ||
+        $$('[data-photos] input[name="evidence"]', form).length > 0;
+      var missing = !!needsPhoto && !hasPhoto;
       if (!photoHint.hasAttribute("data-plain")) photoHint.setAttribute("data-plain", photoHint.textContent);
-      photoHint.textContent = needsPhoto ? form.getAttribute("data-msg-needs-photo") : photoHint.getAttribute("data-plain");
-      photoHint.classList.toggle("is-required", !!needsPhoto);
+      photoHint.textContent = missing ? form.getAttribute("data-msg-needs-photo") : photoHint.getAttribute("data-plain");
+      photoHint.classList.toggle("is-required", missing);
     }
   }
 
@@ -173,7 +178,7 @@
     var members = $("#rec-members");
     var submit = $("[data-submit]", form);
     var keyInput = $("[data-key]", form);
-    var photos = setupPhotos($("[data-photos]", form), function () {});
+    var photos = setupPhotos($("[data-photos]", form), function () { hints(form); });
     var url = search.getAttribute("data-search-url");
     var timer = null;
     var seq = 0;

@@ -82,6 +82,8 @@ def test_clerk_records_with_a_photo_and_a_reviewer_approves(
     assert page.locator("#rec-error").inner_text() == "此项需要上传照片作为凭证"
     page.set_input_files("#photos", photo_file(tmp_path))
     page.wait_for_selector(".photo-thumb img")
+    # With the photo added, the hint no longer says one is missing.
+    assert "此项需要上传照片" not in page.locator("[data-photo-hint]").inner_text()
     page.fill("#note", "婆媳和睦，村民推荐")
     page.click("[data-submit]")
     page.wait_for_selector(".rec-strip-recorded")
