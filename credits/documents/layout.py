@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportlab.lib.colors import Color, HexColor, white
+from reportlab.lib.colors import Color, white
 from reportlab.pdfgen.canvas import Canvas
 
+from credits.documents.cards import draw_qr as draw_symbol
 from credits.documents.fonts import text_width
 from credits.qr import make as make_qr
 
@@ -14,31 +15,16 @@ LEAD = 1.28  # line height, in em
 
 
 def draw_qr(canvas: Canvas, x: float, y: float, size: float, data: str) -> None:
-    """Draw a QR code (never micro) as vector squares, quiet zone included, lower-left at x, y."""
+    """Draw a QR code for `data` in a white box of `size`, quiet zone included; (x, y) is
+    its lower-left corner. The symbol itself is drawn by `cards.draw_qr` (one vector path)."""
     qr = make_qr(data, error="M")
-    matrix = qr.matrix
     border = 2  # modules; white paper around the box adds the rest of the quiet zone
-    count = len(matrix) + 2 * border
-    module = size / count
+    module = size / (qr.size + 2 * border)
     canvas.saveState()
     canvas.setFillColor(white)
     canvas.rect(x, y, size, size, stroke=0, fill=1)
-    canvas.setFillColor(HexColor("#000000"))
-    path = canvas.beginPath()
-    for r, row in enumerate(matrix):
-        c = 0
-        while c < len(row):
-            if not row[c]:
-                c += 1
-                continue
-            start = c
-            while c < len(row) and row[c]:
-                c += 1
-            # One rectangle per dark run keeps the file small and the edges clean.
-            top = y + size - (r + border) * module
-            path.rect(x + (start + border) * module, top - module, (c - start) * module, module)
-    canvas.drawPath(path, stroke=0, fill=1)
     canvas.restoreState()
+    draw_symbol(canvas, qr, x + border * module, y + border * module, qr.size * module)
 
 
 def wrap(text: str, width: float, size: float) -> list[str]:
